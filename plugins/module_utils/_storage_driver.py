@@ -1,0 +1,40 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 fleetops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What every storage driver tells the migrator: where a layer's tree is, and how to rebuild its tar.
+
+Drivers that keep each image layer as a full root filesystem (overlay, vfs, btrfs, devicemapper, zfs)
+rebuild a layer as the changes against its parent's tree, as Docker's naive diff driver does.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._tree_changes import layer_changes
+
+
+class StorageDriver(object):
+    name = None
+
+    def __init__(self, docker_root, storage_opts=None):
+        self.docker_root = docker_root
+        self.storage_opts = list(storage_opts or [])
+
+    @property
+    def home(self):
+        return os.path.join(self.docker_root, self.name)
+
+    def layer_root(self, layer_id):
+        """The directory tar-split names are relative to."""
+        raise NotImplementedError
+
+    def has_layer(self, layer_id):
+        return os.path.isdir(self.layer_root(layer_id))
+
+    def regeneration_entries(self, layer_id, parent_id):
+        """The entries of the layer's tar when it has to be rebuilt from the tree."""
+        parent_root = self.layer_root(parent_id) if parent_id else None
+        return layer_changes(self.layer_root(layer_id), parent_root)
