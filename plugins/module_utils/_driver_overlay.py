@@ -17,3 +17,7 @@ class OverlayDriver(StorageDriver):
 
     def layer_root(self, layer_id):
         return os.path.join(self.home, layer_id, 'root')
+
+    def has_container_layer(self, container_id):
+        # Container layers keep upper/, work/ and lower-id instead of root/.
+        return os.path.isdir(os.path.join(self.home, container_id, 'upper'))

@@ -34,6 +34,10 @@ class StorageDriver(object):
     def has_layer(self, layer_id):
         return os.path.isdir(self.layer_root(layer_id))
 
+    def has_container_layer(self, container_id):
+        """Whether the container's read-write layer exists (its id is the container id)."""
+        return self.has_layer(container_id)
+
     def regeneration_entries(self, layer_id, parent_id):
         """The entries of the layer's tar when it has to be rebuilt from the tree."""
         parent_root = self.layer_root(parent_id) if parent_id else None

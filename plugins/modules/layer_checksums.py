@@ -233,22 +233,18 @@ layers:
       returned: always
 '''
 
-import os
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_run import (
-    Interrupted, estimate_seconds, plan_layers, run_checksums, summarise)
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_pass import DEFAULTS, run_pass
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_run import Interrupted
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._io_priority import PRIORITIES
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._legacy_store import StoreError
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import (
-    DRIVER_CHOICES, DriverError, open_driver)
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._io_priority import PRIORITIES, apply_priority
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DRIVER_CHOICES, DriverError
 
 
 def argument_spec():
     return dict(
-        docker_root=dict(type='path', default='/var/lib/docker'),
+        docker_root=dict(type='path', default=DEFAULTS['docker_root']),
         storage_driver=dict(type='str', default='auto', choices=DRIVER_CHOICES),
         storage_opts=dict(type='list', elements='str', default=[]),
         workers=dict(type='int'),
@@ -257,69 +253,25 @@ def argument_spec():
         layers=dict(type='list', elements='str', default=[]),
         max_failed_layers=dict(type='int', default=0),
         io_priority=dict(type='str', default='low', choices=sorted(PRIORITIES)),
-        progress_file=dict(type='path', default='/var/tmp/fleetops-layer-checksums.progress.json'),
+        progress_file=dict(type='path', default=DEFAULTS['progress_file']),
     )
-
-
-def plan_result(plans, workers):
-    pending = [plan for plan in plans if plan.pending]
-    bytes_pending = sum(plan.bytes_hint for plan in pending)
-    return dict(layers_pending=len(pending), bytes_pending=bytes_pending,
-                estimated_seconds=estimate_seconds(bytes_pending, workers))
-
-
-def check_mode_layers(plans):
-    return [dict(id=plan.id, parent=plan.parent or None, diff_id=None, size=None, tar_bytes=None,
-                 source='cached' if not plan.pending else 'pending', reason=plan.detail,
-                 seconds=0.0, error=plan.error) for plan in plans]
-
-
-def warnings_for(results):
-    warnings = []
-    for layer in results:
-        if layer['error']:
-            warnings.append('layer %s failed: %s' % (layer['id'], layer['error']))
-        elif layer['source'] == 'regenerated':
-            warnings.append('layer %s regenerated from its tree (%s)' % (layer['id'], layer['reason']))
-    return warnings
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    params = module.params
-    workers = params['workers'] or os.cpu_count() or 1
-    if workers < 1:
+    if module.params['workers'] is not None and module.params['workers'] < 1:
         module.fail_json(msg='workers must be at least 1')
     try:
-        driver = open_driver(params['docker_root'], params['storage_driver'], params['storage_opts'])
-        plans = plan_layers(driver, params['layers'], params['force'])
+        outcome = run_pass(module.params, check_mode=module.check_mode)
     except (DriverError, StoreError) as exc:
         module.fail_json(msg=str(exc))
-    result = dict(changed=False, storage_driver=driver.name, io_priority_applied=False)
-    result.update(plan_result(plans, workers))
-    if module.check_mode:
-        result.update(summarise([], 0.0))
-        result.update(layers_total=len(plans), layers_cached=len(plans) - result['layers_pending'],
-                      layers=check_mode_layers(plans))
-        module.exit_json(**result)
-
-    started = time.time()
-    # Set once here: the worker processes inherit both the nice value and the I/O priority.
-    result['io_priority_applied'] = apply_priority(params['io_priority'])
-    try:
-        layers = run_checksums(driver, plans, workers, params['verify_integrity'], params['force'],
-                               params['progress_file'] or None)
     except (Interrupted, KeyboardInterrupt):
-        module.fail_json(msg='interrupted; complete layers were kept, a new run resumes from there', **result)
-    result.update(summarise(layers, time.time() - started))
-    result.update(layers=[dict((k, v) for k, v in layer.items() if k != 'repaired') for layer in layers],
-                  changed=result['layers_computed'] > 0)
-    for warning in warnings_for(layers):
+        module.fail_json(msg='interrupted; complete layers were kept and a new run resumes from there')
+    for warning in outcome.warnings:
         module.warn(warning)
-    if result['layers_failed'] > params['max_failed_layers']:
-        module.fail_json(msg='%d layer(s) failed, more than max_failed_layers=%d'
-                         % (result['layers_failed'], params['max_failed_layers']), **result)
-    module.exit_json(**result)
+    if outcome.failure:
+        module.fail_json(msg=outcome.failure, **outcome.result)
+    module.exit_json(**outcome.result)
 
 
 if __name__ == '__main__':
