@@ -2,7 +2,7 @@
 # Sets up everything the demo and the tests need on a Debian machine: Debian packages when missing,
 # and the pinned controller environment in ./.venv. Safe to run again: it only installs what is missing.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/common.sh"
 cd "$top"
 
 debian_packages=(tar-split debootstrap openssh-server openssh-client rsync git python3-venv)
@@ -28,8 +28,16 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
     echo "$want" > "$stamp"
 fi
 
-# ansible-test and ansible-galaxy want the collection under ansible_collections/<namespace>/<name>.
-# build/ansible_collections/fleetops/docker_upgrade mirrors the working tree (tracked and new files).
-layout=build/ansible_collections/fleetops/docker_upgrade
+# The collection layout mirrors the working tree (tracked and new files), see common.sh.
 mkdir -p "$layout"
-rsync -a --delete --exclude-from=<(printf '%s\n' /.venv /build /.git /.cache '__pycache__' /tests/output) ./ "$layout/"
+rsync -a --delete --exclude-from=<(printf '%s\n' /.venv /build /.git /.cache '__pycache__' /tests/output .pytest_cache) ./ "$layout/"
+
+# ansible-test downloads its pip bootstrap script from a host outside the package registries; give it
+# ours for every pip version it may ask for (see scripts/ansible-test/get_pip_offline.py).
+pip_versions=$(grep -ho "^ *pip='[0-9.]*'" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py \
+    | grep -o "[0-9][0-9.]*" | sort -u)
+mkdir -p "$HOME/.ansible/test/cache"
+for version in $pip_versions; do
+    cache="$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
+    cmp -s scripts/ansible-test/get_pip_offline.py "$cache" || cp scripts/ansible-test/get_pip_offline.py "$cache"
+done

@@ -2,11 +2,10 @@
 # Sets everything up and runs every test: unit tests, ansible-test sanity, ansible-lint, vermin,
 # the collection build and the molecule scenarios. Fails on the first failure.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/common.sh"
 cd "$top"
 bash scripts/setup.sh
-export PATH="$top/.venv/bin:$PATH"
-layout="$top/build/ansible_collections/fleetops/docker_upgrade"
+export PATH="$venv/bin:$PATH"
 
 step() { printf '\n==== %s\n' "$*"; }
 
@@ -24,6 +23,7 @@ step "ansible-lint (production profile)"
 ansible-lint --profile production --offline roles playbooks
 
 step "ansible-galaxy collection build"
+mkdir -p build
 ansible-galaxy collection build --force --output-path build "$layout"
 ls -l build/fleetops-docker_upgrade-*.tar.gz
 

@@ -16,7 +16,6 @@ __metaclass__ = type
 import multiprocessing
 import os
 import signal
-import time
 
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._atomic_files import remove_stale_temps
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._layer_migration import (

@@ -24,7 +24,7 @@ from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_d
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog='fleetops-migrator', description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(prog='fleetops-migrator', description=__doc__.split('\n\n', maxsplit=1)[0])
     sub = parser.add_subparsers(dest='command')
     for name, text in (('checksums', 'precompute Docker 1.10 layer checksums (the layer_checksums module)'),
                        ('info', 'inventory the legacy store and its problems (the graph_info module)')):

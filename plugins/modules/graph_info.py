@@ -18,15 +18,17 @@ description:
     migration would drop or choke on, before any downtime.
   - Read-only. Runs the same way in check mode.
 author:
-  - fleetops contributors
-extends_documentation_fragment: []
+  - fleetops contributors (@fleetops)
 attributes:
   check_mode:
     support: full
+    description: The module only reads; check mode runs it in full.
   diff_mode:
     support: none
+    description: The module changes nothing, so there is no diff.
   idempotent:
     support: full
+    description: The module never changes anything.
 options:
   docker_root:
     description: The Docker root directory of the legacy daemon.

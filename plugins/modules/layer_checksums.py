@@ -24,13 +24,14 @@ description:
   - Paths from layer metadata are resolved inside the layer as if it were C(/) (as Docker 1.9 did in its
     chroot); nothing outside the layer is ever read.
 author:
-  - fleetops contributors
+  - fleetops contributors (@fleetops)
 attributes:
   check_mode:
     support: full
     description: Computes and writes nothing; returns the plan (layers and bytes pending) and an estimated duration.
   diff_mode:
     support: none
+    description: Nothing to show as a diff; the result lists every layer.
   idempotent:
     support: full
     description: A second run finds every layer cached and changes nothing.
@@ -88,7 +89,7 @@ options:
     type: path
     default: /var/tmp/fleetops-layer-checksums.progress.json
 notes:
-  - Run it while the old daemon serves: layers it creates afterwards are left to a later run
+  - Run it while the old daemon serves. Layers created afterwards are left to a later run
     (the catch-up pass of the engine_upgrade role).
   - The devicemapper and zfs drivers need privileged device access and are not supported by this version.
 seealso:
@@ -180,7 +181,7 @@ elapsed_seconds:
   type: float
   sample: 2.9
 throughput_mb_s:
-  description: O(bytes_hashed) per second of O(elapsed_seconds), in MB (10^6 bytes).
+  description: RV(bytes_hashed) per second of RV(elapsed_seconds), in MB (10^6 bytes).
   returned: always
   type: float
   sample: 370.2

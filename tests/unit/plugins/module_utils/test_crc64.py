@@ -13,7 +13,7 @@ def bitwise_crc64_iso(data):
     crc = 0xFFFFFFFFFFFFFFFF
     for byte in data:
         crc ^= byte
-        for _ in range(8):
+        for _bit in range(8):
             crc = (crc >> 1) ^ 0xD800000000000000 if crc & 1 else crc >> 1
     return crc ^ 0xFFFFFFFFFFFFFFFF
 
@@ -35,7 +35,7 @@ def test_fold_matches_bitwise_definition(length):
 
 def test_table_matches_bitwise_on_random_inputs():
     rng = random.Random(7)
-    for _ in range(50):
+    for _round in range(50):
         data = rng.randbytes(rng.randrange(0, 300))
         assert _crc64._update_table(2**64 - 1, data) ^ (2**64 - 1) == bitwise_crc64_iso(data)
 
