@@ -81,10 +81,14 @@ def _raise_system_exit(signum, _frame):
     raise SystemExit(128 + signum)
 
 
-def _init_worker(driver, verify_integrity, force):
+def _set_worker_state(driver, verify_integrity, force):
+    _WORKER.update(driver=driver, verify_integrity=verify_integrity, force=force)
+
+
+def _init_pool_worker(driver, verify_integrity, force):
     signal.signal(signal.SIGINT, signal.SIG_IGN)            # the parent decides on Ctrl-C
     signal.signal(signal.SIGTERM, _raise_system_exit)       # unwinds, so temp files are removed
-    _WORKER.update(driver=driver, verify_integrity=verify_integrity, force=force)
+    _set_worker_state(driver, verify_integrity, force)
 
 
 def _work(plan_tuple):
@@ -92,15 +96,29 @@ def _work(plan_tuple):
     return migrate_layer(_WORKER['driver'], layer_id, parent, _WORKER['verify_integrity'], _WORKER['force'])
 
 
-def _raise_interrupted(signum, _frame):
-    raise Interrupted('stopped by signal %d' % signum)
-
-
 class _Signals(object):
-    """Turn SIGTERM and SIGINT into Interrupted in the parent while the pass runs."""
+    """SIGTERM and SIGINT in the parent while the pass runs.
+
+    Working alone, the parent raises Interrupted at once (the atomic writers unwind). With a pool it
+    only records the signal: raising inside the pool's own locking could leave it unable to stop, so
+    the result loop checks the flag a few times a second instead.
+    """
+
+    def __init__(self, raise_at_once):
+        self.raise_at_once = raise_at_once
+        self.received = None
+
+    def _handle(self, signum, _frame):
+        self.received = signum
+        if self.raise_at_once:
+            raise Interrupted('stopped by signal %d' % signum)
+
+    def check(self):
+        if self.received:
+            raise Interrupted('stopped by signal %d' % self.received)
 
     def __enter__(self):
-        self._saved = dict((sig, signal.signal(sig, _raise_interrupted)) for sig in (signal.SIGTERM, signal.SIGINT))
+        self._saved = dict((sig, signal.signal(sig, self._handle)) for sig in (signal.SIGTERM, signal.SIGINT))
         return self
 
     def __exit__(self, *exc_info):
@@ -109,32 +127,34 @@ class _Signals(object):
         return False
 
 
-def _run_pending(driver, todo, workers, verify_integrity, force, progress):
-    """Yield results of the pending layers as they finish."""
-    if workers <= 1 or len(todo) <= 1:
-        _init_worker(driver, verify_integrity, force)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+def _run_alone(driver, todo, verify_integrity, force):
+    _set_worker_state(driver, verify_integrity, force)
+    with _Signals(raise_at_once=True):
         for plan in todo:
             yield _work((plan.id, plan.parent))
-        return
-    context = multiprocessing.get_context('fork')
-    pool = context.Pool(min(workers, len(todo)), initializer=_init_worker,
-                        initargs=(driver, verify_integrity, force))
-    try:
-        results = pool.imap_unordered(_work, [(plan.id, plan.parent) for plan in todo])
-        for _index in range(len(todo)):
-            while True:
-                try:
-                    yield results.next(timeout=1.0)
-                    break
-                except multiprocessing.TimeoutError:
-                    progress.write()
-        pool.close()
-    except BaseException:
-        pool.terminate()  # SIGTERM to every worker: each removes its own temp files
-        raise
-    finally:
-        pool.join()
+
+
+def _run_pool(driver, todo, workers, verify_integrity, force, progress):
+    with _Signals(raise_at_once=False) as signals:
+        pool = multiprocessing.get_context('fork').Pool(
+            min(workers, len(todo)), initializer=_init_pool_worker, initargs=(driver, verify_integrity, force))
+        try:
+            results = pool.imap_unordered(_work, [(plan.id, plan.parent) for plan in todo])
+            for _index in range(len(todo)):
+                while True:
+                    signals.check()
+                    try:
+                        result = results.next(timeout=0.2)
+                        break
+                    except multiprocessing.TimeoutError:
+                        progress.write()
+                yield result
+            pool.close()
+        except BaseException:
+            pool.terminate()  # SIGTERM to every worker: each removes its own temp files
+            raise
+        finally:
+            pool.join()
 
 
 def run_checksums(driver, plans, workers=None, verify_integrity=True, force=False, progress_path=None):
@@ -149,12 +169,15 @@ def run_checksums(driver, plans, workers=None, verify_integrity=True, force=Fals
     for plan in plans:
         if plan.error:
             results[plan.id] = layer_result(plan.id, plan.parent, error=plan.error)
+    if workers <= 1 or len(todo) <= 1:
+        pending_results = _run_alone(driver, todo, verify_integrity, force)
+    else:
+        pending_results = _run_pool(driver, todo, workers, verify_integrity, force, progress)
     try:
-        with _Signals():
-            for result in _run_pending(driver, todo, workers, verify_integrity, force, progress):
-                results[result['id']] = result
-                progress.advance(1, result.get('tar_bytes') or 0)
-    except (Interrupted, KeyboardInterrupt, SystemExit):
+        for result in pending_results:
+            results[result['id']] = result
+            progress.advance(1, result.get('tar_bytes') or 0)
+    except (Interrupted, KeyboardInterrupt):
         for plan in todo:
             remove_stale_temps(graph_dir(driver.docker_root, plan.id))
         progress.write('interrupted', force=True)

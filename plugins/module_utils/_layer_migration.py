@@ -86,6 +86,9 @@ def migrate_layer(driver, layer_id, parent_id, verify_integrity=True, force=Fals
         return layer_result(layer_id, parent_id, diff_id=diff_id, size=size, tar_bytes=tar_bytes,
                             source=SOURCE_REGENERATED, reason=reason, repaired=repaired,
                             seconds=time.time() - started)
-    except (LayerReadError, OSError) as exc:
+    except LayerReadError as exc:  # its message names the layer and the file already
+        return layer_result(layer_id, parent_id, reason=reason, repaired=repaired, seconds=time.time() - started,
+                            error=str(exc))
+    except OSError as exc:
         return layer_result(layer_id, parent_id, reason=reason, repaired=repaired, seconds=time.time() - started,
                             error='layer %s: %s' % (layer_id, exc))
