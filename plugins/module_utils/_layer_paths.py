@@ -44,11 +44,12 @@ class LayerFileOpener(object):
         self.root = os.fsencode(root)
         self._resolved_dirs = {}
 
-    def _resolve(self, name, follow_last):
-        """Return the list of real components of name below the root (no symlinks left)."""
+    def _resolve(self, name, follow_last, start=()):
+        """Return the list of real components of name below the root (no symlinks left), name being
+        relative to start, a list of real components already resolved."""
         pending = _components(name)
         pending.reverse()  # a stack: the next component is at the end
-        resolved = []
+        resolved = list(start)
         hops = 0
         in_link = 0  # how many pending components came from symlink targets
         while pending:
@@ -85,27 +86,44 @@ class LayerFileOpener(object):
             resolved = candidate
         return resolved
 
-    def resolve(self, name):
-        """Absolute host path (bytes) of the regular file that name means inside the layer."""
-        name = os.fsencode(name)
+    def _real_parent(self, name):
+        """(real components of name's directory, last component), directories cached per layer."""
         head, _sep, tail = name.rpartition(b'/')
         parent = self._resolved_dirs.get(head)
         if parent is None:
             parent = self._resolve(head, follow_last=True) if head else []
             self._resolved_dirs[head] = parent
+        return parent, tail
+
+    def resolve(self, name):
+        """Absolute host path (bytes) of the regular file that name means inside the layer."""
+        parent, tail = self._real_parent(os.fsencode(name))
         # The last component is resolved relative to the already-real parent directory.
-        rest = self._resolve(b'/'.join(parent + [tail]), follow_last=True) if tail else parent
+        rest = self._resolve(tail, follow_last=True, start=parent) if tail else parent
         return b'/'.join([self.root] + rest)
 
     def open(self, name):
         """Open name for reading; returns a raw file object. Never follows a final link, never blocks."""
-        path = self.resolve(name)
-        try:
-            fd = os.open(path, _OPEN_FLAGS)
-        except OSError as exc:
-            raise LayerPathError(os.fsencode(name), os.strerror(exc.errno), missing=exc.errno == errno.ENOENT)
+        name = os.fsencode(name)
+        parent, tail = self._real_parent(name)
+        fd = None
+        if tail not in (b'', b'.', b'..'):
+            # Fast path, one system call for the usual case: O_NOFOLLOW refuses a final symlink
+            # (ELOOP), which then takes the slow path below.
+            try:
+                fd = os.open(b'/'.join([self.root] + parent + [tail]), _OPEN_FLAGS)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    raise LayerPathError(name, 'no such file in the layer', missing=True)
+                if exc.errno not in (errno.ELOOP, errno.EMLINK):
+                    raise LayerPathError(name, os.strerror(exc.errno), missing=exc.errno == errno.ENOTDIR)
+        if fd is None:
+            try:
+                fd = os.open(self.resolve(name), _OPEN_FLAGS)
+            except OSError as exc:
+                raise LayerPathError(name, os.strerror(exc.errno), missing=exc.errno == errno.ENOENT)
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
-            raise LayerPathError(os.fsencode(name), 'not a regular file')
+            raise LayerPathError(name, 'not a regular file')
         return os.fdopen(fd, 'rb', buffering=0)
