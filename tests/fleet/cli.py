@@ -1,0 +1,166 @@
+"""Command line of the fleet: ``python -m tests.fleet --help`` (run from the checkout, as root)."""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from . import hosts
+from .aptrepo import ensure_repo
+from .common import FleetError, log, write_json
+from .rootfs import ensure_rootfs
+from .stores import ensure_stores
+
+
+def _fleet_arg(parser):
+    parser.add_argument('--fleet', default='demo', help='fleet name (default demo)')
+
+
+def cmd_build(args):
+    started = time.monotonic()
+    ensure_rootfs(force=args.force)
+    ensure_repo(force=args.force)
+    ensure_stores(force=args.force)
+    log('everything cached (%.1f s)', time.monotonic() - started)
+    return 0
+
+
+def cmd_create(args):
+    names = args.hosts.split(',') if args.hosts else list(hosts.DEFAULT_HOSTS)
+    fleet = hosts.create_fleet(args.fleet, names, base_port=args.base_port, rate=args.hash_rate,
+                               reuse=not args.recreate)
+    if args.instance_config:
+        write_json(args.instance_config, hosts.instance_config(fleet), 0o600)
+    print(hosts.as_json({'fleet': fleet['name'], 'key': fleet['key'], 'instances': hosts.instance_config(fleet)}))
+    return 0
+
+
+def cmd_destroy(args):
+    if args.all:
+        hosts.destroy_all()
+    else:
+        hosts.destroy_fleet(args.fleet)
+    return 0
+
+
+def cmd_status(args):
+    fleet = hosts.load_fleet(args.fleet)
+    rows = hosts.status(fleet)
+    if args.json:
+        print(hosts.as_json(rows))
+    else:
+        for row in rows:
+            print('%-16s %-8s port %-5d %-8s ssh %-4s %3d processes   %s' % (
+                row['name'], row['driver'], row['port'], 'running' if row['running'] else 'DOWN',
+                'up' if row['ssh'] else 'DOWN', row['processes'], row['login']))
+    return 0 if all(r['running'] and r['ssh'] for r in rows) else 1
+
+
+def cmd_ssh(args):
+    fleet = hosts.load_fleet(args.fleet)
+    host = fleet['hosts'][args.host]
+    command = ' '.join(args.command) if args.command else None
+    os.execvp('ssh', hosts.ssh_command(fleet, host, command, tty=command is None))
+
+
+def cmd_kill_sshd(args):
+    fleet = hosts.load_fleet(args.fleet)
+    if args.after_version:
+        watch_name, _sep, version = args.after_version.partition('=')
+        watch = fleet['hosts'][watch_name]
+        sock = os.path.join(watch['dir'], 'upper', 'run')  # not visible: ask the API through ssh instead
+        del sock
+        deadline = time.monotonic() + args.timeout
+        while time.monotonic() < deadline:
+            code, out = hosts.ssh(fleet, watch, 'docker version 2>/dev/null | sed -n "s/^ Version: *//p" | tail -1',
+                                  check=False, timeout=30)
+            if code == 0 and out.strip() == version:
+                break
+            time.sleep(1)
+        else:
+            log('%s never ran %s; killing sshd of %s anyway', watch_name, version, args.host)
+    pids = hosts.kill_sshd(fleet, args.host)
+    log('killed sshd of %s (pids %s)', args.host, pids)
+    return 0
+
+
+def cmd_revive_sshd(args):
+    hosts.revive_sshd(hosts.load_fleet(args.fleet), args.host)
+    return 0
+
+
+def cmd_fault(args):
+    fleet = hosts.load_fleet(args.fleet)
+    host = fleet['hosts'][args.host]
+    if args.state == 'on':
+        hosts.ssh(fleet, host, 'mkdir -p /etc/docker-standin && echo "%s" > /etc/docker-standin/fail-start'
+                  % args.reason.replace('"', ''))
+    else:
+        hosts.ssh(fleet, host, 'rm -f /etc/docker-standin/fail-start')
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m tests.fleet',
+                                     description='Simulated Docker 1.9 fleet for the molecule scenarios and the demo '
+                                                 '(stand-in engine, not Docker). Needs root.')
+    sub = parser.add_subparsers(dest='command', required=True)
+    build = sub.add_parser('build', help='build the cached rootfs, apt repository and stores')
+    build.add_argument('--force', action='store_true', help='rebuild even when cached')
+    build.set_defaults(func=cmd_build)
+    create = sub.add_parser('create', help='boot a fleet (reused when it is up already)')
+    _fleet_arg(create)
+    create.add_argument('--hosts', help='comma-separated host names ending in aufs, overlay or vfs '
+                                        '(default %s)' % ','.join(hosts.DEFAULT_HOSTS))
+    create.add_argument('--base-port', type=int, help='first ssh port to try (default: from the fleet name)')
+    create.add_argument('--hash-rate', type=float, default=hosts.DEFAULT_HASH_RATE_MB_S,
+                        help='MB/s the stand-in 1.10.3 hashes at most (emulated disk; 0: no limit)')
+    create.add_argument('--recreate', action='store_true', help='destroy and create even when it is up')
+    create.add_argument('--instance-config', help="also write molecule's instance config (YAML-compatible JSON) here")
+    create.set_defaults(func=cmd_create)
+    destroy = sub.add_parser('destroy', help='kill the hosts, unmount, remove the fleet directory')
+    _fleet_arg(destroy)
+    destroy.add_argument('--all', action='store_true', help='every fleet')
+    destroy.set_defaults(func=cmd_destroy)
+    state = sub.add_parser('status', help='hosts, ports, processes; exit 1 when one is down')
+    _fleet_arg(state)
+    state.add_argument('--json', action='store_true')
+    state.set_defaults(func=cmd_status)
+    login = sub.add_parser('ssh', help='ssh into a host (or run a command there)')
+    _fleet_arg(login)
+    login.add_argument('host')
+    login.add_argument('command', nargs=argparse.REMAINDER)
+    login.set_defaults(func=cmd_ssh)
+    kill = sub.add_parser('kill-sshd', help='make a host unreachable: kill all its sshd processes')
+    _fleet_arg(kill)
+    kill.add_argument('host')
+    kill.add_argument('--after-version', metavar='HOST=VERSION',
+                      help='first wait until HOST runs docker VERSION (e.g. docker-aufs=1.10.3)')
+    kill.add_argument('--timeout', type=float, default=900)
+    kill.set_defaults(func=cmd_kill_sshd)
+    revive = sub.add_parser('revive-sshd', help="start a host's sshd again")
+    _fleet_arg(revive)
+    revive.add_argument('host')
+    revive.set_defaults(func=cmd_revive_sshd)
+    fault = sub.add_parser('fault', help='turn the stand-in 1.10.3 fault switch of a host on or off')
+    _fleet_arg(fault)
+    fault.add_argument('host')
+    fault.add_argument('state', choices=('on', 'off'))
+    fault.add_argument('--reason', default='stand-in fault switch for the rollback test')
+    fault.set_defaults(func=cmd_fault)
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        parser.exit(2, 'fleet: needs root (namespaces, mounts, debootstrap)\n')
+    try:
+        return args.func(args)
+    except FleetError as exc:
+        sys.stderr.write('fleet: %s\n' % exc)
+        return 1
+    except KeyError as exc:
+        sys.stderr.write('fleet: unknown host %s\n' % exc)
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
