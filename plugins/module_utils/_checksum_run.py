@@ -16,6 +16,7 @@ __metaclass__ = type
 import multiprocessing
 import os
 import signal
+import threading
 
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._atomic_files import remove_stale_temps
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._layer_migration import (
@@ -85,9 +86,25 @@ def _set_worker_state(driver, verify_integrity, force):
     _WORKER.update(driver=driver, verify_integrity=verify_integrity, force=force)
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_STOP_GRACE_SECONDS = 10
+
+
+def _die_with_parent():
+    """A worker never outlives its parent, even one killed with SIGKILL (Linux prctl)."""
+    try:
+        import ctypes  # only when needed: some minimal Pythons lack it
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (ImportError, OSError, AttributeError):
+        pass
+
+
 def _init_pool_worker(driver, verify_integrity, force):
+    # Workers are forked with the stop signals blocked (see _run_pool): set their own handlers first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)            # the parent decides on Ctrl-C
     signal.signal(signal.SIGTERM, _raise_system_exit)       # unwinds, so temp files are removed
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    _die_with_parent()
     _set_worker_state(driver, verify_integrity, force)
 
 
@@ -135,9 +152,18 @@ def _run_alone(driver, todo, verify_integrity, force):
 
 
 def _run_pool(driver, todo, workers, verify_integrity, force, progress):
-    with _Signals(raise_at_once=False) as signals:
+    # Fork with the stop signals blocked: a worker must not run the parent's handler (which only sets
+    # a flag) before its own is installed, or a SIGTERM from pool.terminate() would be lost and the
+    # parent would wait for that worker forever. A signal arriving meanwhile stays pending.
+    saved_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
         pool = multiprocessing.get_context('fork').Pool(
             min(workers, len(todo)), initializer=_init_pool_worker, initargs=(driver, verify_integrity, force))
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, saved_mask)
+        raise
+    with _Signals(raise_at_once=False) as signals:
+        signal.pthread_sigmask(signal.SIG_SETMASK, saved_mask)  # a pending signal lands on the flag now
         try:
             results = pool.imap_unordered(_work, [(plan.id, plan.parent) for plan in todo])
             for _index in range(len(todo)):
@@ -150,11 +176,26 @@ def _run_pool(driver, todo, workers, verify_integrity, force, progress):
                         progress.write()
                 yield result
             pool.close()
-        except BaseException:
-            pool.terminate()  # SIGTERM to every worker: each removes its own temp files
-            raise
-        finally:
             pool.join()
+        except BaseException:
+            _terminate(pool)
+            raise
+
+
+def _terminate(pool):
+    """SIGTERM to every worker (each removes its own temp files), but never wait forever: a worker
+    that has not stopped after the grace period is killed, and the caller sweeps its temp files."""
+    stopper = threading.Thread(target=pool.terminate)
+    stopper.daemon = True
+    stopper.start()
+    stopper.join(_STOP_GRACE_SECONDS)
+    if stopper.is_alive():
+        for child in multiprocessing.active_children():
+            try:
+                os.kill(child.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        stopper.join(_STOP_GRACE_SECONDS)
 
 
 def run_checksums(driver, plans, workers=None, verify_integrity=True, force=False, progress_path=None):
