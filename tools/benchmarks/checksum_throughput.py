@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Benchmark: layer checksum throughput on a legacy store of real files, beside sha256sum.
 
 Builds (once, cached under .cache/bench/) a Docker 1.9 store of about --total-mb of this machine's

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The interim main job: build a demo Docker 1.9 store from real tar layers, run the collection's
 modules on it through ansible-playbook with the fleet report on, and print, per layer, the diffID
 Docker 1.10 will use beside the SHA-256 of the original tar."""
