@@ -46,13 +46,27 @@ def _update_table(register, data):
     return register
 
 
-def _fold(value, nbits):
+# Masks of the rounds of a full chunk, which always come in the same sequence: building a mask is two
+# passes over a big integer, a fifth of a round's work.
+_CHUNK_MASKS = {}
+
+
+def _low_mask(bits, cache):
+    if cache is None:
+        return (1 << bits) - 1
+    mask = cache.get(bits)
+    if mask is None:
+        mask = cache[bits] = (1 << bits) - 1
+    return mask
+
+
+def _fold(value, nbits, masks=None):
     """Reduce a reflected polynomial of nbits bits (message times x^64) to the 64-bit register."""
     # Big rounds: fold the terms of degree >= 64s, the low (nbits - 64s) bits, onto the rest.
     while nbits >= 248:
         step = 1 << ((nbits // 124).bit_length() - 1)   # largest power of two with 124 * step <= nbits
         high_degree_bits = nbits - 64 * step
-        high = value & ((1 << high_degree_bits) - 1)
+        high = value & _low_mask(high_degree_bits, masks)
         high ^= high << step                               # * (x^s + 1)
         high ^= high << (3 * step)                         # * (x^3s + 1)
         value = ((value >> high_degree_bits) << (high_degree_bits - 60 * step)) ^ high
@@ -82,7 +96,7 @@ def crc64_iso(data, crc=0):
         # The running register is xored into the first 8 message bytes, then x^64 is appended as
         # 64 zero bits of lowest degree (the most significant end of the little-endian number).
         value = int.from_bytes(chunk, 'little') ^ register
-        register = _fold(value, 8 * len(chunk) + 64)
+        register = _fold(value, 8 * len(chunk) + 64, _CHUNK_MASKS if len(chunk) == _FOLD_CHUNK else None)
     return register ^ _MASK64
 
 

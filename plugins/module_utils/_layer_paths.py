@@ -104,6 +104,11 @@ class LayerFileOpener(object):
 
     def open(self, name):
         """Open name for reading; returns a raw file object. Never follows a final link, never blocks."""
+        fd, _size = self.open_fd(name)
+        return os.fdopen(fd, 'rb', buffering=0)
+
+    def open_fd(self, name):
+        """Like open, but returns (file descriptor, size): the caller closes the descriptor."""
         name = os.fsencode(name)
         parent, tail = self._real_parent(name)
         fd = None
@@ -126,4 +131,4 @@ class LayerFileOpener(object):
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             raise LayerPathError(name, 'not a regular file')
-        return os.fdopen(fd, 'rb', buffering=0)
+        return fd, st.st_size
