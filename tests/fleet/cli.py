@@ -66,23 +66,20 @@ def cmd_ssh(args):
 
 def cmd_kill_sshd(args):
     fleet = hosts.load_fleet(args.fleet)
-    if args.after_version:
-        watch_name, _sep, version = args.after_version.partition('=')
-        watch = fleet['hosts'][watch_name]
-        sock = os.path.join(watch['dir'], 'upper', 'run')  # not visible: ask the API through ssh instead
-        del sock
+    if args.after_migrated:
+        # The stand-in 1.10.3 writes this marker when its migration is done, just before it serves.
+        marker = os.path.join(fleet['hosts'][args.after_migrated]['dir'], 'docker', '.migration-v1-tags')
         deadline = time.monotonic() + args.timeout
-        while time.monotonic() < deadline:
-            code, out = hosts.ssh(fleet, watch, 'docker version 2>/dev/null | sed -n "s/^ Version: *//p" | tail -1',
-                                  check=False, timeout=30)
-            if code == 0 and out.strip() == version:
+        while not os.path.exists(marker):
+            if time.monotonic() > deadline:
+                log('%s was not migrated within %.0f s; killing sshd of %s anyway', args.after_migrated,
+                    args.timeout, args.host)
                 break
-            time.sleep(1)
-        else:
-            log('%s never ran %s; killing sshd of %s anyway', watch_name, version, args.host)
+            time.sleep(0.2)
     pids = hosts.kill_sshd(fleet, args.host)
-    log('killed sshd of %s (pids %s)', args.host, pids)
-    return 0
+    log('killed sshd of %s (pids %s)', args.host, ' '.join(str(p) for p in pids))
+    print(json.dumps({'host': args.host, 'killed': pids}))
+    return 0 if pids else 1
 
 
 def cmd_revive_sshd(args):
@@ -135,8 +132,8 @@ def main(argv=None):
     kill = sub.add_parser('kill-sshd', help='make a host unreachable: kill all its sshd processes')
     _fleet_arg(kill)
     kill.add_argument('host')
-    kill.add_argument('--after-version', metavar='HOST=VERSION',
-                      help='first wait until HOST runs docker VERSION (e.g. docker-aufs=1.10.3)')
+    kill.add_argument('--after-migrated', metavar='HOST',
+                      help="first wait until the stand-in 1.10.3 of HOST has migrated its store")
     kill.add_argument('--timeout', type=float, default=900)
     kill.set_defaults(func=cmd_kill_sshd)
     revive = sub.add_parser('revive-sshd', help="start a host's sshd again")
