@@ -81,13 +81,14 @@ def collections_path(tmp_path_factory):
 
 @pytest.fixture
 def run_playbook(tmp_path, collections_path):
-    """run_playbook(text, hosts, check=False, extra_vars=None) -> PlaybookRun.
+    """run_playbook(text, hosts, check=False, extra_vars=None, playbooks=None) -> PlaybookRun.
 
     hosts: Host objects (or {name: variables}); each becomes an inventory host with connection local and its
-    role variables as host variables, so one run covers several scenarios."""
+    role variables as host variables, so one run covers several scenarios. playbooks: names to run instead of
+    text (collection playbooks such as fleetops.docker_upgrade.rolling_upgrade)."""
     counter = [0]
 
-    def run(text, hosts, check=False, extra_vars=None, timeout=300):
+    def run(text, hosts, check=False, extra_vars=None, playbooks=None, timeout=300):
         counter[0] += 1
         work = tmp_path / ('run%d' % counter[0])
         work.mkdir()
@@ -96,7 +97,8 @@ def run_playbook(tmp_path, collections_path):
         inventory = {'all': {'hosts': dict(
             (name, dict(variables, ansible_connection='local', ansible_python_interpreter=sys.executable))
             for name, variables in hosts.items())}}
-        (work / 'playbook.yml').write_text(text)
+        if text is not None:
+            (work / 'playbook.yml').write_text(text)
         (work / 'inventory.json').write_text(json.dumps(inventory))
         (work / 'vars.json').write_text(json.dumps(extra_vars or {}))
         report_dir = work / 'report'
@@ -114,8 +116,8 @@ def run_playbook(tmp_path, collections_path):
             'ANSIBLE_DEPRECATION_WARNINGS': '0',
             'ANSIBLE_FORKS': '10',
         })
-        cmd = [str(ANSIBLE_PLAYBOOK), '-i', str(work / 'inventory.json'), '-e', '@' + str(work / 'vars.json'),
-               str(work / 'playbook.yml')]
+        cmd = [str(ANSIBLE_PLAYBOOK), '-i', str(work / 'inventory.json'), '-e', '@' + str(work / 'vars.json')]
+        cmd += playbooks or [str(work / 'playbook.yml')]
         if check:
             cmd.append('--check')
         proc = subprocess.run(cmd, cwd=str(work), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -46,6 +46,7 @@ class FakeEngine(object):
         self.socket_path = str(socket_path)
         self.state = state
         self.phases = {}
+        self.on_phase = {}  # phase name -> callable run when a playbook switches to it
         self.requests = []
         self.lock = threading.Lock()
         engine = self
@@ -84,9 +85,13 @@ class FakeEngine(object):
         with self.lock:
             self.requests.append((method, handler.path))
             if method == 'POST' and path.startswith('/_fake/phase/'):
-                self.state.clear()
-                self.state.update(json.loads(json.dumps(self.phases[path.rsplit('/', 1)[1]])))
-                return self._reply(handler, 200, {'phase': path.rsplit('/', 1)[1]})
+                phase = path.rsplit('/', 1)[1]
+                if phase in self.phases:
+                    self.state.clear()
+                    self.state.update(json.loads(json.dumps(self.phases[phase])))
+                if phase in self.on_phase:
+                    self.on_phase[phase]()
+                return self._reply(handler, 200, {'phase': phase})
             if not path.startswith(API):
                 return self._reply(handler, 404, {'message': 'page not found'})
             path = path[len(API):]
@@ -210,12 +215,15 @@ class PlaybookRun(object):
         return self.report['hosts'][name]
 
     def recap(self, host):
-        """The PLAY RECAP counters of a host: {'ok': n, 'changed': n, 'failed': n, ...}."""
+        """The (last) PLAY RECAP counters of a host: {'ok': n, 'changed': n, 'failed': n, ...}."""
+        found = None
         for line in self.out.splitlines():
             name, sep, counters = line.partition(' : ')
             if sep and name.strip() == host and 'ok=' in counters:
-                return dict((key, int(value)) for key, value in (item.split('=') for item in counters.split()))
-        raise AssertionError('no recap line for %s' % host)
+                found = dict((key, int(value)) for key, value in (item.split('=') for item in counters.split()))
+        if found is None:
+            raise AssertionError('no recap line for %s' % host)
+        return found
 
     def task_lines(self, host):
         """Output lines that mention host (results and messages)."""
