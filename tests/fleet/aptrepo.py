@@ -79,7 +79,7 @@ def build_deb(version, out_dir):
             'DEBIAN/postinst': (_template('postinst', version), 0o755),
             'DEBIAN/prerm': (_template('prerm', version), 0o755),
             'DEBIAN/postrm': (_template('postrm', version), 0o755),
-            'usr/bin/docker': (_template('docker', version), 0o755),
+            'usr/bin/docker': ('#!/usr/bin/python3\n' + _template('docker', version), 0o755),
             'usr/lib/docker-standin/standin_engine.py': (_template('standin_engine.py', version), 0o644),
             'etc/init.d/docker': (_template('docker.init', version), 0o755),
             'etc/default/docker': (_template('docker.default', version), 0o644),

@@ -166,8 +166,8 @@ def ssh(fleet, host, command, check=True, timeout=600):
 def _host_config(fleet, host, lower, repo):
     with open(fleet['key'] + '.pub', encoding='utf-8') as stream:
         public_key = stream.read()
-    with open(os.path.join(FLEET_SRC, 'guest', 'init'), encoding='utf-8') as stream:
-        init = stream.read()
+    with open(os.path.join(FLEET_SRC, 'guest', 'fleet_init.py'), encoding='utf-8') as stream:
+        init = '#!/usr/bin/python3\n' + stream.read()
     sshd = ('# fleet test host %s: sshd on its own loopback port (tests only)\n'
             'Port %d\nListenAddress 127.0.0.1\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n'
             'KbdInteractiveAuthentication no\nUsePAM no\nPidFile /run/sshd.pid\nMaxStartups 50\nMaxSessions 50\n'

@@ -153,6 +153,11 @@ def write_atomic(path, data, mode=0o600):
         raise
 
 
+def hex_of(digest):
+    """'sha256:<hex>' -> '<hex>' (a bare hex stays as it is)."""
+    return digest.rsplit(':', maxsplit=1)[-1]
+
+
 def go_json(value):
     return json.dumps(value, separators=(',', ':'), sort_keys=True)
 
@@ -234,7 +239,7 @@ def legacy_parent(graph_dir, layer_id, config):
     """Docker 1.10's getParent: json parent, else the hex of parent_id; a non-empty parent file wins."""
     parent = config.get('parent') or ''
     if not parent and config.get('parent_id'):
-        parent = str(config['parent_id']).split(':')[-1]
+        parent = hex_of(str(config['parent_id']))
     override = (read_text(os.path.join(graph_dir, layer_id, 'parent'), '') or '').strip()
     return override or parent or None
 
@@ -513,10 +518,10 @@ class Migrator(object):
 
     def _migrated(self, image_id):
         return bool(image_id) and os.path.exists(
-            os.path.join(self.image_root, 'imagedb', 'content', 'sha256', image_id.split(':')[-1]))
+            os.path.join(self.image_root, 'imagedb', 'content', 'sha256', hex_of(image_id)))
 
     def _known(self, image_id):
-        config = read_json(os.path.join(self.image_root, 'imagedb', 'content', 'sha256', image_id.split(':')[-1]))
+        config = read_json(os.path.join(self.image_root, 'imagedb', 'content', 'sha256', hex_of(image_id)))
         if not isinstance(config, dict):
             return None
         diff_ids = list(config.get('rootfs', {}).get('diff_ids') or [])
@@ -575,7 +580,7 @@ class Migrator(object):
         return diff_id, size, tardata_path
 
     def register_layer(self, chain, parent_chain, diff_id, size, v1id, tardata):
-        directory = os.path.join(self.image_root, 'layerdb', 'sha256', chain.split(':')[-1])
+        directory = os.path.join(self.image_root, 'layerdb', 'sha256', hex_of(chain))
         if os.path.exists(os.path.join(directory, 'diff')):
             return
         os.makedirs(directory, exist_ok=True)
@@ -596,11 +601,11 @@ class Migrator(object):
                               'created_by': ' '.join((legacy.get('container_config') or {}).get('Cmd') or [])}]
         data = go_json(legacy).encode('utf-8')
         image_id = 'sha256:' + sha256_hex(data)
-        content = os.path.join(self.image_root, 'imagedb', 'content', 'sha256', image_id.split(':')[-1])
+        content = os.path.join(self.image_root, 'imagedb', 'content', 'sha256', hex_of(image_id))
         if not os.path.exists(content):
             write_atomic(content, data)
         if parent_image:
-            write_atomic(os.path.join(self.image_root, 'imagedb', 'metadata', 'sha256', image_id.split(':')[-1],
+            write_atomic(os.path.join(self.image_root, 'imagedb', 'metadata', 'sha256', hex_of(image_id),
                                       'parent'), parent_image)
         return image_id
 
@@ -693,7 +698,7 @@ class ImageStore(object):
             for diff_id in diff_ids:
                 chain = chain_id(chain, diff_id)
             if chain and chain not in sizes:
-                sizes[chain] = int((read_text(os.path.join(image_root, 'layerdb', 'sha256', chain.split(':')[-1], 'size'),
+                sizes[chain] = int((read_text(os.path.join(image_root, 'layerdb', 'sha256', hex_of(chain), 'size'),
                                               '0') or '0').strip() or 0)
             self.images[image_id] = {'id': image_id, 'parent': parent, 'size': sizes.get(chain, 0),
                                      'created': parse_time(config.get('created')), 'config': config}
@@ -737,8 +742,8 @@ class ImageStore(object):
         repo, tag = split_ref(name)
         if '%s:%s' % (repo, tag) in self.tags:
             return self.tags['%s:%s' % (repo, tag)]
-        bare = name.split(':')[-1] if name.startswith('sha256:') else name
-        matches = [i for i in self.images if i.split(':')[-1].startswith(bare)] if len(bare) >= 3 else []
+        bare = hex_of(name) if name.startswith('sha256:') else name
+        matches = [i for i in self.images if hex_of(i).startswith(bare)] if len(bare) >= 3 else []
         return matches[0] if len(matches) == 1 else None
 
     def inspect(self, image_id):
@@ -961,7 +966,7 @@ class Daemon(object):
                 process.kill()
                 process.wait()
             # watch() records the exit
-            for _ in range(50):
+            for _attempt in range(50):
                 if not container.running:
                     break
                 time.sleep(0.02)
@@ -1116,7 +1121,9 @@ class Handler(BaseHTTPRequestHandler):
                           % (wanted[0], wanted[1], daemon.api_version))
                 return
         daemon.log.debug('Calling %s %s' % (method, self.path))
-        flag = lambda name: (query.get(name) or ['0'])[0].lower() in ('1', 'true', 'yes')  # noqa: E731
+
+        def flag(name):
+            return (query.get(name) or ['0'])[0].lower() in ('1', 'true', 'yes')
 
         if method in ('GET', 'HEAD'):
             if path == '/_ping':
@@ -1254,7 +1261,7 @@ def print_table(rows):
 
 
 def short_id(value, full):
-    value = value.split(':')[-1]
+    value = hex_of(value)
     return value if full else value[:12]
 
 
@@ -1295,10 +1302,10 @@ def client_main(version, argv):
             print('Client:\n Version:      %s\n API version:  %s\n Go version:   %s\n Git commit:   %s\n Built:        %s\n'
                   ' OS/Arch:      linux/amd64' % (version, info['api'], info['go'], info['commit'], info['built']))
             _status, server = api(socket_path, 'GET', '/version', api_version)
+            fields = (server['Version'], server['ApiVersion'], server.get('GoVersion', ''), server.get('GitCommit', ''),
+                      server.get('BuildTime', ''), server['Os'], server['Arch'])
             print('\nServer:\n Version:      %s\n API version:  %s\n Go version:   %s\n Git commit:   %s\n Built:        %s\n'
-                  ' OS/Arch:      %s/%s' % (server['Version'], server['ApiVersion'], server.get('GoVersion', ''),
-                                           server.get('GitCommit', ''), server.get('BuildTime', ''), server['Os'],
-                                           server['Arch']))
+                  ' OS/Arch:      %s/%s' % fields)
             return 0
         if command == 'info':
             _status, info = api(socket_path, 'GET', '/info', api_version)

@@ -93,4 +93,3 @@ def api(host):
 
 def _shell_quote(text):
     return "'" + text.replace("'", "'\"'\"'") + "'"
-

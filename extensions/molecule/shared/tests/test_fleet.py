@@ -145,8 +145,8 @@ def test_new_engine_registered_the_premigrated_diffids(host, name, manifest, exp
 
 
 def test_report_lists_every_host_with_its_status(fleet):
-    path = os.environ.get('FLEET_REPORT_JSON') or os.path.join(os.environ['MIGRATION_REPORT_DIR'],
-                                                                'migration-report.json')
+    path = os.environ.get('FLEET_REPORT_JSON') or \
+        os.path.join(os.environ['MIGRATION_REPORT_DIR'], 'migration-report.json')
     with open(path, encoding='utf-8') as stream:
         report = json.load(stream)
     statuses = dict((name, data['status']) for name, data in report['hosts'].items() if name != 'localhost')

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """PID 1 of a fleet test host (tests only; not a real init).
 
 Starts sshd in the foreground mode and reaps every orphan (the stand-in Docker daemon included).
