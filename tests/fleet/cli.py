@@ -21,7 +21,7 @@ def cmd_build(args):
     started = time.monotonic()
     ensure_rootfs(force=args.force)
     ensure_repo(force=args.force)
-    ensure_stores(force=args.force)
+    ensure_stores(args.data_mb, force=args.force)
     log('everything cached (%.1f s)', time.monotonic() - started)
     return 0
 
@@ -29,9 +29,11 @@ def cmd_build(args):
 def cmd_create(args):
     names = args.hosts.split(',') if args.hosts else list(hosts.DEFAULT_HOSTS)
     fleet = hosts.create_fleet(args.fleet, names, base_port=args.base_port, rate=args.hash_rate,
-                               reuse=not args.recreate)
+                               reuse=not args.recreate, data_mb=args.data_mb)
     if args.instance_config:
         write_json(args.instance_config, hosts.instance_config(fleet), 0o600)
+    if args.inventory:
+        write_json(args.inventory, hosts.inventory(fleet), 0o600)
     print(hosts.as_json({'fleet': fleet['name'], 'key': fleet['key'], 'instances': hosts.instance_config(fleet)}))
     return 0
 
@@ -98,6 +100,11 @@ def cmd_fault(args):
     return 0
 
 
+def cmd_demo(args):
+    from . import demo  # pylint: disable=import-outside-toplevel
+    return demo.run(args.data_mb, args.keep)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m tests.fleet',
                                      description='Simulated Docker 1.9 fleet for the molecule scenarios and the demo '
@@ -105,6 +112,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest='command', required=True)
     build = sub.add_parser('build', help='build the cached rootfs, apt repository and stores')
     build.add_argument('--force', action='store_true', help='rebuild even when cached')
+    build.add_argument('--data-mb', type=int, default=0, help="add a 'data' layer of that many MiB to the stores")
     build.set_defaults(func=cmd_build)
     create = sub.add_parser('create', help='boot a fleet (reused when it is up already)')
     _fleet_arg(create)
@@ -114,6 +122,8 @@ def main(argv=None):
     create.add_argument('--hash-rate', type=float, default=hosts.DEFAULT_HASH_RATE_MB_S,
                         help='MB/s the stand-in 1.10.3 hashes at most (emulated disk; 0: no limit)')
     create.add_argument('--recreate', action='store_true', help='destroy and create even when it is up')
+    create.add_argument('--data-mb', type=int, default=0, help="add a 'data' layer of that many MiB to every store")
+    create.add_argument('--inventory', help='also write an Ansible inventory (group docker_hosts) here')
     create.add_argument('--instance-config', help="also write molecule's instance config (YAML-compatible JSON) here")
     create.set_defaults(func=cmd_create)
     destroy = sub.add_parser('destroy', help='kill the hosts, unmount, remove the fleet directory')
@@ -146,6 +156,11 @@ def main(argv=None):
     fault.add_argument('state', choices=('on', 'off'))
     fault.add_argument('--reason', default='stand-in fault switch for the rollback test')
     fault.set_defaults(func=cmd_fault)
+    show = sub.add_parser('demo', help="the README's main job: rolling upgrade of the demo fleet, downtime "
+                                        'with and without pre-migration')
+    show.add_argument('--data-mb', type=int, default=1024, help="MiB of the extra 'data' layer per host (default 1024)")
+    show.add_argument('--keep', action='store_true', help='leave the fleet running at the end')
+    show.set_defaults(func=cmd_demo)
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         parser.exit(2, 'fleet: needs root (namespaces, mounts, debootstrap)\n')

@@ -304,26 +304,27 @@ def fleet_healthy(fleet):
                for h in fleet['hosts'].values())
 
 
-def create_fleet(name, host_names=DEFAULT_HOSTS, base_port=None, rate=DEFAULT_HASH_RATE_MB_S, reuse=True, scale=1):
+def create_fleet(name, host_names=DEFAULT_HOSTS, base_port=None, rate=DEFAULT_HASH_RATE_MB_S, reuse=True, data_mb=0):
     """Build (cached) and boot a fleet; returns its description (also in fleet.json)."""
     directory = fleet_dir(name)
     if reuse and os.path.exists(os.path.join(directory, 'fleet.json')):
         fleet = load_fleet(name)
-        if fleet.get('created_seconds') and list(fleet['hosts']) == list(host_names) and fleet_healthy(fleet):
+        if fleet.get('created_seconds') and list(fleet['hosts']) == list(host_names) and \
+                fleet.get('data_mb', 0) == data_mb and fleet_healthy(fleet):
             log('fleet %s is up already', name)
             return fleet
     destroy_fleet(name)
     started = time.monotonic()
     lower = ensure_rootfs()
     repo = ensure_repo()
-    pristine = ensure_stores(scale)
+    pristine = ensure_stores(data_mb)
     os.makedirs(directory)
     key = os.path.join(directory, 'id_ed25519')
     run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-%s' % name, '-f', key])
     if base_port is None:
         base_port = 22000 + (zlib.crc32(name.encode('utf-8')) % 1500) * 4
     fleet = {'name': name, 'dir': directory, 'key': key, 'hosts': {}, 'rootfs': lower, 'repo': repo,
-             'stores': os.path.dirname(pristine[DRIVERS[0]]), 'hash_rate_mb_s': rate}
+             'stores': os.path.dirname(pristine[DRIVERS[0]]), 'hash_rate_mb_s': rate, 'data_mb': data_mb}
     taken = set()
     for host_name in host_names:
         driver = driver_of(host_name)
@@ -398,6 +399,19 @@ def instance_config(fleet):
     return [{'instance': h['name'], 'address': '127.0.0.1', 'user': 'root', 'port': h['port'],
              'identity_file': fleet['key'], 'driver': h['driver'], 'manifest': h['manifest']}
             for h in fleet['hosts'].values()]
+
+
+def inventory(fleet, group='docker_hosts'):
+    """An Ansible YAML inventory (written as JSON, which YAML reads) of the fleet."""
+    hosts = {}
+    for host in fleet['hosts'].values():
+        hosts[host['name']] = {
+            'ansible_host': '127.0.0.1', 'ansible_port': host['port'], 'ansible_user': 'root',
+            'ansible_ssh_private_key_file': fleet['key'],
+            'ansible_ssh_common_args': '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR',
+            'ansible_python_interpreter': '/usr/bin/python3',
+        }
+    return {'all': {'children': {group: {'hosts': hosts}}}}
 
 
 def status(fleet):

@@ -60,13 +60,13 @@ def _tool_files():
     return [('file', os.path.join(TOP, 'tools', name)) for name in ('legacy_graph.py', 'layer_tars.py')]
 
 
-def stores_key(scale=1):
-    return digest_of('stores', STORES_FORMAT, rootfs_key(), scale, BUDGETS, TAGS, CONTAINERS,
+def stores_key(data_mb=0):
+    return digest_of('stores', STORES_FORMAT, rootfs_key(), data_mb, BUDGETS, TAGS, CONTAINERS,
                      ('file', os.path.abspath(__file__)), *_tool_files())
 
 
-def stores_path(scale=1):
-    return os.path.join(cache_dir(), 'stores-%s' % stores_key(scale))
+def stores_path(data_mb=0):
+    return os.path.join(cache_dir(), 'stores-%s' % stores_key(data_mb))
 
 
 def _files_under(root, rel, budget=None, skip=()):
@@ -128,6 +128,29 @@ def _stamp_dirs(src_root, dst_root):
             os.lchown(dirpath, st.st_uid, st.st_gid)
             os.chmod(dirpath, stat.S_IMODE(st.st_mode))
             os.utime(dirpath, ns=(st.st_mtime_ns, st.st_mtime_ns))
+
+
+def build_data_tar(out_dir, data_mb):
+    """A layer of data_mb MiB of incompressible files (model shards of 64 MiB), pax format."""
+    later = layer_tars.EPOCH + 40 * layer_tars.DAY
+    with tempfile.TemporaryDirectory(dir=out_dir) as staging:
+        shard_dir = os.path.join(staging, 'opt', 'fleetops-model')
+        os.makedirs(shard_dir)
+        left = int(data_mb * MIB)
+        index = 0
+        while left > 0:
+            size = min(left, 64 * MIB)
+            path = os.path.join(shard_dir, 'shard-%03d.bin' % index)
+            with open(path, 'wb') as stream:
+                stream.write(layer_tars.blob('fleetops-model-shard-%d' % index, size))
+            os.utime(path, (later, later))
+            left -= size
+            index += 1
+        for directory in (shard_dir, os.path.dirname(shard_dir)):
+            os.utime(directory, (later, later))
+        path = os.path.join(out_dir, 'data.tar')
+        layer_tars.gnu_tar(staging, path, 'pax')
+    return path
 
 
 def build_layer_tars(rootfs, out_dir, scale=1):
@@ -210,10 +233,13 @@ def _break_file(docker_root, driver, manifest):
     return {'layer': BROKEN_LAYER, 'v1id': layer['v1id'], 'file': BROKEN_FILE, 'driver': driver}
 
 
-def ensure_stores(scale=1, force=False):
-    """Build the pristine store of every driver when not cached; returns {driver: directory}."""
+def ensure_stores(data_mb=0, force=False):
+    """Build the pristine store of every driver when not cached; returns {driver: directory}.
+
+    data_mb > 0 adds a 'data' layer of that many MiB (child of 'app', tagged fleetops/model:2016),
+    as the demo does to make hashing time visible."""
     with locked('stores'):
-        base = stores_path(scale)
+        base = stores_path(data_mb)
         done = os.path.join(base, 'stores.json')
         if os.path.exists(done) and not force:
             return dict((driver, os.path.join(base, driver)) for driver in DRIVERS)
@@ -222,21 +248,28 @@ def ensure_stores(scale=1, force=False):
         rootfs = ensure_rootfs()
         shutil.rmtree(base, ignore_errors=True)
         os.makedirs(base)
-        layers = build_layer_tars(rootfs, os.path.join(base, 'layers'), scale)
+        layers = build_layer_tars(rootfs, os.path.join(base, 'layers'))
+        specs = [{'name': n, 'tar': p} for n, p in layers]
+        tags = dict(TAGS)
+        if data_mb:
+            data = build_data_tar(os.path.join(base, 'layers'), data_mb)
+            layers.append(('data', data))
+            specs.append({'name': 'data', 'tar': data, 'parent': 'app'})
+            tags['fleetops/model:2016'] = 'data'
         log('layer tars: %s', ', '.join('%s %.1f MB' % (n, os.path.getsize(p) / 1e6) for n, p in layers))
         result = {}
         for driver in DRIVERS:
             home = os.path.join(base, driver)
             docker_root = os.path.join(home, 'docker')
             manifest = legacy_graph.build_legacy_graph(
-                docker_root, driver, layers=[{'name': n, 'tar': p} for n, p in layers], tags=TAGS,
+                docker_root, driver, layers=specs, tags=tags,
                 containers=CONTAINERS, tarsplit={NO_TARSPLIT_LAYER: False}, seed='fleetops-fleet-%s' % driver)
             manifest['fleet'] = {'broken': _break_file(docker_root, driver, manifest),
-                                 'no_tarsplit': NO_TARSPLIT_LAYER, 'scale': scale}
+                                 'no_tarsplit': NO_TARSPLIT_LAYER, 'data_mb': data_mb}
             legacy_graph.write_manifest(manifest, os.path.join(home, 'manifest.json'))
             result[driver] = home
             log('%s store built (%s)', driver, run(['du', '-sh', docker_root]).stdout.decode().split()[0])
-        write_json(done, {'drivers': list(DRIVERS), 'scale': scale})
+        write_json(done, {'drivers': list(DRIVERS), 'data_mb': data_mb})
         return result
 
 
