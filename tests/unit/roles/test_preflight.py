@@ -58,7 +58,8 @@ def test_preflight_decisions(tmp_path, make_host, run_playbook):
     elsewhere = make_host('elsewhere')
     elsewhere.engine.state['info']['DockerRootDir'] = '/srv/docker'
     silent = make_host('silent', docker_upgrade_socket=str(tmp_path / 'nothing.sock'))
-    hosts = [at_target, above, problems, disk, elsewhere, silent]
+    no_hook = make_host('no_hook', docker_upgrade_post_verify_hook=str(tmp_path / 'return.yml'))
+    hosts = [at_target, above, problems, disk, elsewhere, silent, no_hook]
     before = dict((host.name, tree(host.docker_root)) for host in hosts)
 
     run = run_playbook(MAIN, hosts)
@@ -84,6 +85,8 @@ def test_preflight_decisions(tmp_path, make_host, run_playbook):
     assert 'free; the migration needs' in run.host('disk')['failure_reason'], run.host('disk')
     assert 'the daemon runs with root /srv/docker' in run.host('elsewhere')['failure_reason']
     assert 'the Docker daemon does not answer on' in run.host('silent')['failure_reason']
+    assert run.host('no_hook')['failure_reason'].startswith(
+        'hook task file not found on the controller: %s' % (tmp_path / 'return.yml')), run.host('no_hook')
 
     for host in hosts:
         assert tree(host.docker_root) == before[host.name], host.name
