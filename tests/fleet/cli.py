@@ -156,8 +156,8 @@ def main(argv=None):
     fault.add_argument('state', choices=('on', 'off'))
     fault.add_argument('--reason', default='stand-in fault switch for the rollback test')
     fault.set_defaults(func=cmd_fault)
-    show = sub.add_parser('demo', help="the README's main job: rolling upgrade of the demo fleet, downtime "
-                                        'with and without pre-migration')
+    show = sub.add_parser('demo', help="the README's main job: rolling upgrade of the demo fleet, downtime with and "
+                                       'without pre-migration')
     show.add_argument('--data-mb', type=int, default=1024, help="MiB of the extra 'data' layer per host (default 1024)")
     show.add_argument('--keep', action='store_true', help='leave the fleet running at the end')
     show.set_defaults(func=cmd_demo)

@@ -17,7 +17,6 @@ managed on real disks), so its start time is what Docker's would be for the same
 """
 
 import datetime
-import json
 import os
 import re
 import subprocess
@@ -171,7 +170,7 @@ def run(data_mb=1024, keep=False):
 
 def main(argv=None):
     import argparse  # pylint: disable=import-outside-toplevel
-    parser = argparse.ArgumentParser(prog='python -m tests.fleet demo', description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(prog='python -m tests.fleet demo', description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--data-mb', type=int, default=1024, help="MiB of the demo's extra 'data' layer per host")
     parser.add_argument('--keep', action='store_true', help='leave the fleet running at the end')
     args = parser.parse_args(argv)
