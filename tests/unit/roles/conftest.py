@@ -121,7 +121,7 @@ def run_playbook(tmp_path, collections_path):
         if check:
             cmd.append('--check')
         proc = subprocess.run(cmd, cwd=str(work), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, timeout=timeout)
+                              universal_newlines=True, timeout=timeout, check=False)
         return PlaybookRun(proc, report_dir)
 
     return run

@@ -88,12 +88,12 @@ PLAYS = '''
 def test_version_comparison_and_argument_validation(tmp_path, run_playbook):
     answers = tmp_path / 'answers.json'
     run = run_playbook(PLAYS.replace('case.yml', str(_write(tmp_path / 'case.yml', CASE_TASKS))), {
-        'versions': {'cases': [[current, target] for current, target, _ in VERSION_CASES], 'answers_file': str(answers)},
+        'versions': {'cases': [[current, target] for current, target, dummy in VERSION_CASES], 'answers_file': str(answers)},
         'bad_type': {'docker_upgrade_workers': 'many', 'docker_upgrade_socket': str(tmp_path / 'none.sock')},
         'bad_choice': {'docker_upgrade_io_priority': 'urgent', 'docker_upgrade_socket': str(tmp_path / 'none.sock')},
     })
     got = json.loads(answers.read_text())
-    assert [(c, t, a) for (c, t, _), a in zip(VERSION_CASES, got)] == VERSION_CASES, run
+    assert [(case[0], case[1], answer) for case, answer in zip(VERSION_CASES, got)] == VERSION_CASES, run
 
     # The argument specs stop both hosts at their first task, naming the variable; nothing else ran.
     out = run.out

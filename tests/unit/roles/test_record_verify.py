@@ -180,4 +180,3 @@ def test_record_backup_verify_and_restore(make_host, run_playbook):
     assert open(os.path.join(aside, 'containers', WEB_ID, 'config.v2.json')).read() == '{"v2": true}'
     for name in ('.migration-v1-images.json', '.migration-v1-tags', 'image/vfs/repositories.json'):
         assert os.path.exists(os.path.join(aside, name)), name
-
