@@ -47,10 +47,11 @@ def _hash_regenerated(driver, layer_id, parent_id, tardata_path):
     if parent_id and not driver.has_layer(parent_id):
         raise LayerReadError(layer_id, driver.layer_root(parent_id),
                              'the parent layer %s has no tree in %s' % (parent_id, driver.name))
-    entries = driver.regeneration_entries(layer_id, parent_id)
-    sink = hashlib.sha256()
-    with atomic_writer(tardata_path) as tardata:
-        size, tar_bytes = regenerate_layer_tar(driver.layer_root(layer_id), entries, tardata, sink, layer_id)
+    with driver.mounted(parent_id):  # the layer's own tree is mounted by the caller: both at once
+        entries = driver.regeneration_entries(layer_id, parent_id)
+        sink = hashlib.sha256()
+        with atomic_writer(tardata_path) as tardata:
+            size, tar_bytes = regenerate_layer_tar(driver.layer_root(layer_id), entries, tardata, sink, layer_id)
     return 'sha256:' + sink.hexdigest(), size, tar_bytes
 
 
@@ -71,21 +72,23 @@ def migrate_layer(driver, layer_id, parent_id, verify_integrity=True, force=Fals
     tarsplit_path = os.path.join(directory, TARSPLIT_FILE)
     reason = None
     try:
-        if os.path.isfile(tarsplit_path):
-            try:
-                diff_id, size, tar_bytes = _hash_with_tarsplit(driver, layer_id, tarsplit_path, verify_integrity)
-                write_cache(directory, diff_id, size, reused_tarsplit=True)
-                return layer_result(layer_id, parent_id, diff_id=diff_id, size=size, tar_bytes=tar_bytes,
-                                    source=SOURCE_TARSPLIT, repaired=repaired, seconds=time.time() - started)
-            except ReassemblyError as exc:
-                reason = exc.reason
-        else:
-            reason = 'no_tarsplit'
-        diff_id, size, tar_bytes = _hash_regenerated(driver, layer_id, parent_id, os.path.join(directory, TARDATA_FILE))
-        write_cache(directory, diff_id, size, reused_tarsplit=False)
-        return layer_result(layer_id, parent_id, diff_id=diff_id, size=size, tar_bytes=tar_bytes,
-                            source=SOURCE_REGENERATED, reason=reason, repaired=repaired,
-                            seconds=time.time() - started)
+        with driver.mounted(layer_id):  # devicemapper, zfs: mounted read-only, released on every exit
+            if os.path.isfile(tarsplit_path):
+                try:
+                    diff_id, size, tar_bytes = _hash_with_tarsplit(driver, layer_id, tarsplit_path, verify_integrity)
+                    write_cache(directory, diff_id, size, reused_tarsplit=True)
+                    return layer_result(layer_id, parent_id, diff_id=diff_id, size=size, tar_bytes=tar_bytes,
+                                        source=SOURCE_TARSPLIT, repaired=repaired, seconds=time.time() - started)
+                except ReassemblyError as exc:
+                    reason = exc.reason
+            else:
+                reason = 'no_tarsplit'
+            diff_id, size, tar_bytes = _hash_regenerated(driver, layer_id, parent_id,
+                                                         os.path.join(directory, TARDATA_FILE))
+            write_cache(directory, diff_id, size, reused_tarsplit=False)
+            return layer_result(layer_id, parent_id, diff_id=diff_id, size=size, tar_bytes=tar_bytes,
+                                source=SOURCE_REGENERATED, reason=reason, repaired=repaired,
+                                seconds=time.time() - started)
     except LayerReadError as exc:  # its message names the layer and the file already
         return layer_result(layer_id, parent_id, reason=reason, repaired=repaired, seconds=time.time() - started,
                             error=str(exc))

@@ -11,9 +11,15 @@ rebuild a layer as the changes against its parent's tree, as Docker's naive diff
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import contextlib
 import os
 
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._tree_changes import layer_changes
+
+
+class DriverUnavailable(Exception):
+    """This host cannot read the store with this driver (privileges, tools, pool); the message names
+    what is missing and the fix."""
 
 
 class StorageDriver(object):
@@ -26,6 +32,16 @@ class StorageDriver(object):
     @property
     def home(self):
         return os.path.join(self.docker_root, self.name)
+
+    def check_privileges(self):
+        """Called once before any work; raises DriverUnavailable when this host cannot read the trees."""
+
+    @contextlib.contextmanager
+    def mounted(self, layer_id):
+        """Inside the block, layer_root(layer_id) is readable (layer_id None: nothing to do).
+
+        A no-op for drivers whose trees are plain directories; devicemapper and zfs mount the layer."""
+        yield
 
     def layer_root(self, layer_id):
         """The directory tar-split names are relative to."""

@@ -13,12 +13,16 @@ import os
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._docker_api import daemon_info
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._driver_aufs import AufsDriver
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._driver_btrfs import BtrfsDriver
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._driver_devicemapper import DevicemapperDriver
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._driver_overlay import OverlayDriver
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._driver_vfs import VfsDriver
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._driver_zfs import ZfsDriver
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_driver import DriverUnavailable
 
-DRIVERS = dict((cls.name, cls) for cls in (AufsDriver, OverlayDriver, VfsDriver, BtrfsDriver))
-# Known to Docker 1.9 but not (yet) readable by this migrator: they need privileged mounts.
-UNSUPPORTED = ('devicemapper', 'zfs')
+DRIVERS = dict((cls.name, cls) for cls in (AufsDriver, OverlayDriver, VfsDriver, BtrfsDriver, DevicemapperDriver,
+                                           ZfsDriver))
+# Known to Docker 1.9 but not readable by this migrator (none left: devicemapper and zfs mount their layers).
+UNSUPPORTED = ()
 DRIVER_CHOICES = ['auto'] + sorted(DRIVERS) + list(UNSUPPORTED)
 
 
@@ -51,4 +55,9 @@ def open_driver(docker_root, name='auto', storage_opts=None, socket_path=None):
                           'implement yet' % name)
     if name not in DRIVERS:
         raise DriverError('unknown storage driver %r (known: %s)' % (name, ', '.join(sorted(DRIVERS))))
-    return DRIVERS[name](docker_root, storage_opts)
+    try:
+        driver = DRIVERS[name](docker_root, storage_opts)
+        driver.check_privileges()  # before any work: root, tools, the pool; sweeps what a killed run left
+    except DriverUnavailable as exc:
+        raise DriverError(str(exc))
+    return driver

@@ -38,11 +38,17 @@ options:
     description:
       - The storage driver of the store. V(auto) asks a running daemon, else uses the only driver
         directory present under O(docker_root).
+      - For V(devicemapper) a layer exists when C(devicemapper/metadata/<id>) describes a device not marked
+        deleted; for V(zfs) when its dataset exists. Nothing is activated or mounted, but the same checks as
+        for layer_checksums run first (root with CAP_SYS_ADMIN, the tools, an active thin pool or an available
+        dataset), so a host that could not be migrated is reported before any downtime.
     type: str
     default: auto
     choices: [auto, aufs, overlay, vfs, btrfs, devicemapper, zfs]
   storage_opts:
-    description: The daemon's C(--storage-opt) values, for drivers that need them.
+    description:
+      - The daemon's C(--storage-opt) values, as given to Docker 1.9 (C(dm.*) for devicemapper, C(zfs.fsname)
+        for zfs; see the layer_checksums module).
     type: list
     elements: str
     default: []

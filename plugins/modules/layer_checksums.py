@@ -45,11 +45,24 @@ options:
       - The storage driver whose layer trees to read.
       - V(auto) asks a running daemon, else uses the only driver directory present under O(docker_root);
         several candidates give an error listing them.
+      - V(devicemapper) activates each layer's thin device read-only under a name of its own
+        (C(fleetops-mig-<pid>-<id>)), mounts it read-only in a private directory, reads its C(rootfs/) and
+        removes the device again; the thin pool must be active (the old daemon running).
+        V(zfs) mounts each layer's dataset read-only in a private directory.
+        Both need root with CAP_SYS_ADMIN and their tools (C(dmsetup), C(blkid), C(mount); C(zfs), C(mount))
+        and are checked before anything is touched. See docs/devicemapper.md.
     type: str
     default: auto
     choices: [auto, aufs, overlay, vfs, btrfs, devicemapper, zfs]
   storage_opts:
-    description: The daemon's C(--storage-opt) values, for drivers that need them.
+    description:
+      - The daemon's C(--storage-opt) values, as given to Docker 1.9 (unknown keys are refused, as the daemon did).
+      - "devicemapper reads C(dm.thinpooldev) (the pool; else the name Docker 1.9 derives from
+        O(docker_root)C(/devicemapper), C(docker-<major>:<minor>-<inode>-pool)), C(dm.datadev) and C(dm.metadatadev) (checked against the pool),
+        C(dm.fs) (when C(blkid) cannot tell the filesystem), C(dm.mountopt) (added to the read-only options),
+        C(dm.use_deferred_removal) (removes its devices with deferred removal) and C(dm.basesize) (the size of a
+        device whose metadata records none)."
+      - zfs reads C(zfs.fsname) (the parent dataset; else the zfs dataset O(docker_root) is on, as Docker 1.9 finds it).
     type: list
     elements: str
     default: []
@@ -91,7 +104,9 @@ options:
 notes:
   - Run it while the old daemon serves. Layers created afterwards are left to a later run
     (the catch-up pass of the engine_upgrade role).
-  - The devicemapper and zfs drivers need privileged device access and are not supported by this version.
+  - "The devicemapper and zfs drivers need root with CAP_SYS_ADMIN (C(become: true); in a container
+    C(--privileged -v /dev:/dev)). Every device and mount they make is removed on every exit path, and a
+    run removes what a killed run left (its own C(fleetops-mig-*) devices and mounts only)."
 seealso:
   - module: fleetops.docker_upgrade.graph_info
 '''
