@@ -18,6 +18,7 @@ from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._docker_api import daemon_version
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._legacy_store import graph_dir, read_containers, read_tags
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._migration_cache import INVALID, TARSPLIT_FILE, VALID
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._migration_plan import predict_image_ids
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._reference_names import tag_problem
 
 # Docker 1.10 keeps a copy of each layer's tar-split data in its layerdb; allow per-layer metadata too.
@@ -97,14 +98,19 @@ def inventory(driver, socket_path=None):
             problems.append(_problem('container_layer_missing', container['id'], 'no read-write layer in %s' % driver.name))
 
     images = []
+    predicted = predict_image_ids(driver.docker_root)
     for plan in plans:
         chain, broken = chains[plan.id]
+        checksummed = not broken and all(state.get(layer) == VALID for layer in chain)
+        image_id, chain_id = predicted.get(plan.id, (None, None)) if checksummed else (None, None)
         images.append({
             'v1_id': plan.id,
             'parent': plan.parent or None,
             'tags': tags_by_image.get(plan.id, []),
             'layer_count': len(chain),
-            'checksummed': not broken and all(state.get(layer) == VALID for layer in chain),
+            'checksummed': checksummed,
+            'image_id': image_id,
+            'chain_id': chain_id,
         })
     pending = [plan for plan in plans if plan.pending]
     bytes_pending = sum(plan.bytes_hint for plan in pending)

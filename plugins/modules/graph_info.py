@@ -132,6 +132,23 @@ images:
       description: Whether every layer of the chain has valid checksum cache files.
       type: bool
       returned: always
+    image_id:
+      description:
+        - The content-addressable ID (C(sha256:...)) Docker 1.10.3 will give this image when it migrates it,
+          computed as its migration does (the image config built from the v1 json, the chain's diffIDs and
+          history, serialized as Go does, then hashed).
+        - Null when the chain is not checksummed, or when Docker 1.10.3 would not migrate the image.
+        - After the upgrade, compare it with the C(Id) the daemon reports for the image's tags.
+      type: str
+      returned: always
+      sample: sha256:ca406eaf9c26898414ff5b7b3a023c33310759d6203be0663dbf1b3a712f432d
+    chain_id:
+      description:
+        - The chain ID of the image's top layer (its C(image/<driver>/layerdb/sha256/) directory in Docker 1.10).
+        - Null whenever RV(images[].image_id) is null.
+      type: str
+      returned: always
+      sample: sha256:c3191d32a37d7159b2e30830937d2e30268ad6c375a773a8994911a3aba9b93f
 containers:
   description: Containers of the legacy daemon.
   returned: always
