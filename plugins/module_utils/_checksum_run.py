@@ -146,12 +146,11 @@ class _Signals(object):
 
 def _run_alone(driver, todo, verify_integrity, force):
     _set_worker_state(driver, verify_integrity, force)
-    with _Signals(raise_at_once=True):
-        for plan in todo:
-            yield _work((plan.id, plan.parent))
+    for plan in todo:
+        yield _work((plan.id, plan.parent))
 
 
-def _run_pool(driver, todo, workers, verify_integrity, force, progress):
+def _run_pool(driver, todo, workers, verify_integrity, force, progress, signals):
     # Fork with the stop signals blocked: a worker must not run the parent's handler (which only sets
     # a flag) before its own is installed, or a SIGTERM from pool.terminate() would be lost and the
     # parent would wait for that worker forever. A signal arriving meanwhile stays pending.
@@ -162,24 +161,23 @@ def _run_pool(driver, todo, workers, verify_integrity, force, progress):
     except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, saved_mask)
         raise
-    with _Signals(raise_at_once=False) as signals:
-        signal.pthread_sigmask(signal.SIG_SETMASK, saved_mask)  # a pending signal lands on the flag now
-        try:
-            results = pool.imap_unordered(_work, [(plan.id, plan.parent) for plan in todo])
-            for _index in range(len(todo)):
-                while True:
-                    signals.check()
-                    try:
-                        result = results.next(timeout=0.2)
-                        break
-                    except multiprocessing.TimeoutError:
-                        progress.write()
-                yield result
-            pool.close()
-            pool.join()
-        except BaseException:
-            _terminate(pool)
-            raise
+    signal.pthread_sigmask(signal.SIG_SETMASK, saved_mask)  # a pending signal lands on the flag now
+    try:
+        results = pool.imap_unordered(_work, [(plan.id, plan.parent) for plan in todo])
+        for _index in range(len(todo)):
+            while True:
+                signals.check()
+                try:
+                    result = results.next(timeout=0.2)
+                    break
+                except multiprocessing.TimeoutError:
+                    progress.write()
+            yield result
+        pool.close()
+        pool.join()
+    except BaseException:
+        _terminate(pool)
+        raise
 
 
 def _terminate(pool):
@@ -205,24 +203,27 @@ def run_checksums(driver, plans, workers=None, verify_integrity=True, force=Fals
     workers = workers or os.cpu_count() or 1
     todo = sorted((plan for plan in plans if plan.pending and not plan.error), key=lambda p: -p.bytes_hint)
     progress = ProgressFile(progress_path, len(todo), sum(plan.bytes_hint for plan in todo))
-    progress.write(force=True)
     results = {}
     for plan in plans:
         if plan.error:
             results[plan.id] = layer_result(plan.id, plan.parent, error=plan.error)
-    if workers <= 1 or len(todo) <= 1:
-        pending_results = _run_alone(driver, todo, verify_integrity, force)
-    else:
-        pending_results = _run_pool(driver, todo, workers, verify_integrity, force, progress)
-    try:
-        for result in pending_results:
-            results[result['id']] = result
-            progress.advance(1, result.get('tar_bytes') or 0)
-    except (Interrupted, KeyboardInterrupt):
-        for plan in todo:
-            remove_stale_temps(graph_dir(driver.docker_root, plan.id))
-        progress.write('interrupted', force=True)
-        raise
+    alone = workers <= 1 or len(todo) <= 1
+    # Handlers first, before anything is written: from here a stop signal always ends in a clean stop.
+    with _Signals(raise_at_once=alone) as signals:
+        try:
+            progress.write(force=True)
+            if alone:
+                pending_results = _run_alone(driver, todo, verify_integrity, force)
+            else:
+                pending_results = _run_pool(driver, todo, workers, verify_integrity, force, progress, signals)
+            for result in pending_results:
+                results[result['id']] = result
+                progress.advance(1, result.get('tar_bytes') or 0)
+        except (Interrupted, KeyboardInterrupt):
+            for plan in todo:
+                remove_stale_temps(graph_dir(driver.docker_root, plan.id))
+            progress.write('interrupted', force=True)
+            raise
     progress.write('finished', force=True)
     for plan in plans:
         if plan.id not in results:
