@@ -38,6 +38,29 @@ def cmd_create(args):
     return 0
 
 
+def cmd_prune(args):
+    """Remove cached rootfs, apt and store directories that neither the current sources nor a
+    fleet still use."""
+    import shutil  # pylint: disable=import-outside-toplevel
+    from .aptrepo import repo_path  # pylint: disable=import-outside-toplevel
+    from .rootfs import rootfs_path  # pylint: disable=import-outside-toplevel
+    from .stores import stores_path  # pylint: disable=import-outside-toplevel
+    keep = {rootfs_path(), repo_path(), stores_path(0), stores_path(args.data_mb)}
+    fleets_dir = hosts.fleets_dir()
+    for name in os.listdir(fleets_dir):
+        path = os.path.join(fleets_dir, name, 'fleet.json')
+        if os.path.exists(path):
+            fleet = hosts.load_fleet(name)
+            keep.update((fleet.get('rootfs'), fleet.get('repo'), fleet.get('stores')))
+    base = os.path.dirname(fleets_dir)
+    for name in sorted(os.listdir(base)):
+        path = os.path.join(base, name)
+        if name.startswith(('rootfs-', 'apt-', 'stores-')) and os.path.isdir(path) and path not in keep:
+            shutil.rmtree(path)
+            log('removed %s', path)
+    return 0
+
+
 def cmd_destroy(args):
     if args.all:
         hosts.destroy_all()
@@ -130,6 +153,9 @@ def main(argv=None):
     _fleet_arg(destroy)
     destroy.add_argument('--all', action='store_true', help='every fleet')
     destroy.set_defaults(func=cmd_destroy)
+    prune = sub.add_parser('prune', help='remove cached artifacts that the current sources and fleets do not use')
+    prune.add_argument('--data-mb', type=int, default=1024, help="also keep the stores with this 'data' layer")
+    prune.set_defaults(func=cmd_prune)
     state = sub.add_parser('status', help='hosts, ports, processes; exit 1 when one is down')
     _fleet_arg(state)
     state.add_argument('--json', action='store_true')
