@@ -174,3 +174,22 @@ def test_playbooks_run_from_the_collection(tmp_path, make_host, run_playbook):
     assert run.recap('h1')['failed'] == 0 and run.recap('h2')['failed'] == 1 and run.recap('h3')['failed'] == 1
     assert run.recap('h4')['failed'] == 0 and run.recap('h5')['failed'] == 0
     assert 'state.json' in run.host('h2')['failure_reason'], run.host('h2')
+
+
+def test_any_errors_fatal_stops_after_the_batch(tmp_path, make_host, run_playbook):
+    """docker_upgrade_any_errors_fatal: the first failed host stops the rollout after its batch, even when
+    docker_upgrade_max_fail_percentage would tolerate it (Ansible's own any_errors_fatal would abandon the other
+    hosts of the batch mid-upgrade, so the playbook does not use it)."""
+    broken = make_host('broken', docker_upgrade_socket=str(tmp_path / 'nothing.sock'))
+    upgraded = make_host('upgraded')
+    upgraded.engine.state['version'] = '1.10.3'
+    later = make_host('later')
+    run = run_playbook(None, [broken, upgraded, later], check=True, extra_vars={
+        'docker_upgrade_hosts': 'all', 'docker_upgrade_serial': 2, 'docker_upgrade_any_errors_fatal': True,
+        'docker_upgrade_max_fail_percentage': 100,
+    }, playbooks=['fleetops.docker_upgrade.rolling_upgrade'])
+    # Half of the first batch failed: tolerated by max_fail_percentage 100, not with any_errors_fatal.
+    assert run.host('broken')['status'] == 'failed'
+    assert run.host('upgraded')['status'] == 'skipped'
+    assert 'later' not in run.report['hosts'], run
+    assert later.engine.requests == []
