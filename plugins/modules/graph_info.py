@@ -29,11 +29,9 @@ attributes:
   idempotent:
     support: full
     description: The module never changes anything.
+extends_documentation_fragment:
+  - fleetops.docker_upgrade.legacy_store
 options:
-  docker_root:
-    description: The Docker root directory of the legacy daemon.
-    type: path
-    default: /var/lib/docker
   storage_driver:
     description:
       - The storage driver of the store. V(auto) asks a running daemon, else uses the only driver
@@ -45,13 +43,6 @@ options:
     type: str
     default: auto
     choices: [auto, aufs, overlay, vfs, btrfs, devicemapper, zfs]
-  storage_opts:
-    description:
-      - The daemon's C(--storage-opt) values, as given to Docker 1.9 (C(dm.*) for devicemapper, C(zfs.fsname)
-        for zfs; see the layer_checksums module).
-    type: list
-    elements: str
-    default: []
 seealso:
   - module: fleetops.docker_upgrade.layer_checksums
 '''
@@ -208,17 +199,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._graph_inventory import inventory
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._legacy_store import StoreError
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import (
-    DRIVER_CHOICES, DriverError, open_driver)
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._module_args import legacy_store_argument_spec
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DriverError, open_driver
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            docker_root=dict(type='path', default='/var/lib/docker'),
-            storage_driver=dict(type='str', default='auto', choices=DRIVER_CHOICES),
-            storage_opts=dict(type='list', elements='str', default=[]),
-        ),
+        argument_spec=legacy_store_argument_spec(),
         supports_check_mode=True,
     )
     try:

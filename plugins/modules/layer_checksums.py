@@ -35,11 +35,9 @@ attributes:
   idempotent:
     support: full
     description: A second run finds every layer cached and changes nothing.
+extends_documentation_fragment:
+  - fleetops.docker_upgrade.legacy_store
 options:
-  docker_root:
-    description: The Docker root directory of the legacy daemon.
-    type: path
-    default: /var/lib/docker
   storage_driver:
     description:
       - The storage driver whose layer trees to read.
@@ -54,18 +52,6 @@ options:
     type: str
     default: auto
     choices: [auto, aufs, overlay, vfs, btrfs, devicemapper, zfs]
-  storage_opts:
-    description:
-      - The daemon's C(--storage-opt) values, as given to Docker 1.9 (unknown keys are refused, as the daemon did).
-      - "devicemapper reads C(dm.thinpooldev) (the pool; else the name Docker 1.9 derives from
-        O(docker_root)C(/devicemapper), C(docker-<major>:<minor>-<inode>-pool)), C(dm.datadev) and C(dm.metadatadev) (checked against the pool),
-        C(dm.fs) (when C(blkid) cannot tell the filesystem), C(dm.mountopt) (added to the read-only options),
-        C(dm.use_deferred_removal) (removes its devices with deferred removal) and C(dm.basesize) (the size of a
-        device whose metadata records none)."
-      - zfs reads C(zfs.fsname) (the parent dataset; else the zfs dataset O(docker_root) is on, as Docker 1.9 finds it).
-    type: list
-    elements: str
-    default: []
   workers:
     description: Worker processes hashing layers in parallel. Default the number of CPUs.
     type: int
@@ -255,14 +241,12 @@ from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_run import Interrupted
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._io_priority import PRIORITIES
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._legacy_store import StoreError
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DRIVER_CHOICES, DriverError
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._module_args import legacy_store_argument_spec
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DriverError
 
 
 def argument_spec():
-    return dict(
-        docker_root=dict(type='path', default=DEFAULTS['docker_root']),
-        storage_driver=dict(type='str', default='auto', choices=DRIVER_CHOICES),
-        storage_opts=dict(type='list', elements='str', default=[]),
+    return legacy_store_argument_spec(
         workers=dict(type='int'),
         verify_integrity=dict(type='bool', default=True),
         force=dict(type='bool', default=False),
