@@ -24,6 +24,14 @@ TOOLS_ID = 'c3' * 32
 WEB_ID = 'd4' * 32      # container, running, no restart policy
 WORKER_ID = 'e5' * 32   # container, running, restart policy always
 OLD_ID = 'f6' * 32      # container, exited
+# repositories-vfs with a tag pointing at an image that is not in graph/ (graph_info: tag_without_image).
+LOST_TAG = {'debian': {'jessie': BASE_ID}, 'gone': {'1': 'ab' * 32}}
+
+
+def tree(path):
+    """Every file under path with its bytes and mode: to prove a run changed nothing."""
+    return dict((str(p.relative_to(path)), (p.read_bytes(), p.stat().st_mode))
+                for p in sorted(path.rglob('*')) if p.is_file() and not p.is_symlink())
 
 
 def new_id(v1_id):

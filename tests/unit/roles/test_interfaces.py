@@ -8,7 +8,8 @@
 - meta/argument_specs.yml rejects wrong types and choices before the first task; it documents exactly the
   variables of defaults/main.yml, with the same defaults, all prefixed docker_upgrade_;
 - the three playbooks run as ``ansible-playbook fleetops.docker_upgrade.<name>`` in check mode, with the serial
-  batches and host pattern from variables.
+  batches and host pattern from variables; check mode changes nothing and prints each host's plan, accepted
+  problem kinds pass the preflight.
 """
 
 import json
@@ -16,7 +17,7 @@ import re
 
 import yaml
 
-from role_helpers import REPO_ROOT
+from role_helpers import LOST_TAG, REPO_ROOT, tree
 
 ROLE = REPO_ROOT / 'roles' / 'engine_upgrade'
 
@@ -142,11 +143,14 @@ def test_role_meta():
     assert meta['dependencies'] == []
 
 
-def test_playbooks_run_from_the_collection(tmp_path, make_host, run_playbook):
+def test_playbooks_run_from_the_collection_in_check_mode(tmp_path, make_host, run_playbook):
     """premigrate, rolling_upgrade and rollback as collection playbooks, in check mode, in one run."""
-    hosts = [make_host('h%d' % index) for index in range(1, 6)]
-    for host in hosts[:4]:
+    hosts = [make_host('h%d' % index) for index in range(1, 4)]
+    for host in hosts:
         host.engine.state['version'] = '1.10.3'          # upgraded: skipped by the rolling upgrade
+    hosts.append(make_host('h4', tags=LOST_TAG, docker_upgrade_accept_problems=['tag_without_image']))
+    hosts.append(make_host('h5'))
+    before = dict((host.name, tree(host.docker_root)) for host in hosts)
     # h1 has a backup from its upgrade: the rollback playbook plans it; the others have none and fail.
     state = {'engine_version': '1.9.1', 'package_name': 'docker-engine', 'package_version': '1.9.1-0~jessie',
              'pkg_mgr': 'apt', 'backup': str(hosts[0].base / 'backups' / '20260301T100000Z'), 'files': ['linkgraph.db'],
@@ -166,13 +170,30 @@ def test_playbooks_run_from_the_collection(tmp_path, make_host, run_playbook):
     # h1 plans its rollback; the whole second batch (h2, h3) has no backup and fails, which ends the play.
     assert out.count('PLAY [Roll the Docker hosts back to their recorded engine]') == 2, out
     assert 'engine 1.10.3 -> 1.9.1 (docker-engine 1.9.1-0~jessie), restoring 1 files from' in out, out
-    assert 'engine 1.9.1 (bash' in out  # h5 planned by premigrate and rolling_upgrade
+
+    # The plan of the hosts still on 1.9 (printed by premigrate and by rolling_upgrade).
+    assert out.count('engine 1.9.1 (bash') == 4 and '-> 1.10.3 (bash=1.10.3* via apt)' in out, out
+    assert 'store %s (vfs): 3 layers, 3 pending' % hosts[4].docker_root in out, out
+    assert '3 tags, 3 containers (2 running)' in out
+    assert 'hooks: pre-stop none, post-verify none' in out
+    assert 'problems: 1 (1 accepted: tag_without_image)' in out, out
+
+    # Check mode changed nothing and asked the daemons only questions.
     for host in hosts:
         assert run.recap(host.name)['changed'] == 0, (host.name, run.recap(host.name))
+        assert tree(host.docker_root) == before[host.name], host.name
         assert all(method == 'GET' for method, path in host.engine.requests)
+        assert not (host.base / 'progress.json').exists()
+    for host in hosts[1:]:
+        assert not (host.base / 'backups').exists()
+    # The planning pass gave the report its pending figures; a planned host is ok, not upgraded.
+    assert run.report['check_mode'] is True
+    for name in ('h4', 'h5'):
+        entry = run.host(name)
+        assert entry['layers_pending'] == 6 and entry['engine_version_after'] is None, entry  # two plays planned
+        assert run.recap(name)['failed'] == 0
     # Without a backup there is nothing to roll back to: those hosts fail in the rollback playbook only.
     assert run.recap('h1')['failed'] == 0 and run.recap('h2')['failed'] == 1 and run.recap('h3')['failed'] == 1
-    assert run.recap('h4')['failed'] == 0 and run.recap('h5')['failed'] == 0
     assert 'state.json' in run.host('h2')['failure_reason'], run.host('h2')
 
 
