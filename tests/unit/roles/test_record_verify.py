@@ -36,6 +36,7 @@ RECORD_THEN_VERIFY = '''
         __docker_upgrade_package_before: 1.9.1-0~jessie
         __docker_upgrade_package_held: false
         __docker_upgrade_accepted: []
+        __docker_upgrade_catchup_possible: true
 
     - name: Record and back up
       ansible.builtin.include_role:
