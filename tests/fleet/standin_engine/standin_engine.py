@@ -24,8 +24,9 @@ runs on a fleet:
   ``hash_rate_mb_s`` of /etc/docker-standin/config (0: no limit) to emulate a disk. It then writes
   ``image/<driver>/`` (layerdb, imagedb, repositories.json), ``.migration-v1-images.json`` and
   ``.migration-v1-tags`` and ``containers/<id>/config.v2.json``, logs ``migration: N layers hashed,
-  M reused`` and serves ``sha256:`` image ids (sha256 of a config made from the v1 json and the
-  chain's diffIDs: deterministic, not Docker's exact bytes). ``graph/`` and ``repositories-<driver>``
+  M reused`` and serves ``sha256:`` image ids: the image configs are built as Docker 1.10.3 builds them
+  (the collection's plugins/module_utils/_image_ids.py and _go_json.py, shipped in the package), so a
+  store hashed from its tar-split data gets Docker's image IDs. ``graph/`` and ``repositories-<driver>``
   are left in place, so 1.9.1 sees them again after a downgrade.
 * Fault switch: when /etc/docker-standin/fail-start exists, 1.10.3 logs ``migration failed: ...``
   and exits 1 without serving (the rollback scenario).
@@ -593,14 +594,19 @@ class Migrator(object):
         write_atomic(os.path.join(directory, 'diff'), diff_id)
 
     def register_image(self, image, diff_ids, parent_image):
-        legacy = dict(image['config'])
-        for key in ('id', 'parent', 'Size', 'parent_id', 'layer_id', 'throwaway'):
-            legacy.pop(key, None)
-        legacy['rootfs'] = {'type': 'layers', 'diff_ids': diff_ids}
-        legacy['history'] = [{'created': legacy.get('created', ''),
-                              'created_by': ' '.join((legacy.get('container_config') or {}).get('Cmd') or [])}]
-        data = go_json(legacy).encode('utf-8')
-        image_id = 'sha256:' + sha256_hex(data)
+        # The config Docker 1.10.3's migrateImage builds, byte for byte (the collection's _image_ids, shipped in
+        # the package under /usr/lib/docker-standin/ansible_collections/): same image IDs as Docker's own
+        # migration. Its ConfigError (a ValueError) fails the image as Docker fails it.
+        from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._image_ids import build_image_config
+        with open(os.path.join(self.graph_dir, image['id'], 'json'), 'rb') as stream:
+            v1_json = stream.read()
+        parent_config = None
+        if parent_image:
+            with open(os.path.join(self.image_root, 'imagedb', 'content', 'sha256', hex_of(parent_image)), 'rb') as stream:
+                parent_config = stream.read()
+        built = build_image_config(v1_json, diff_ids[-1], parent_config=parent_config)
+        data = built.config
+        image_id = built.image_id
         content = os.path.join(self.image_root, 'imagedb', 'content', 'sha256', hex_of(image_id))
         if not os.path.exists(content):
             write_atomic(content, data)
