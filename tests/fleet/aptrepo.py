@@ -24,11 +24,6 @@ PACKAGE = 'docker-engine'
 VERSIONS = ('1.9.1', '1.10.3')
 DEB_REVISION = '-0~bookworm'
 SOURCE_DIR = os.path.join(FLEET_SRC, 'standin_engine')
-# The collection's module_utils the 1.10.3 stand-in builds its image configs with (Docker's image IDs), shipped
-# under /usr/lib/docker-standin/ansible_collections/ (namespace packages: no __init__.py needed).
-MODULE_UTILS_DIR = os.path.join(os.path.dirname(os.path.dirname(FLEET_SRC)), 'plugins', 'module_utils')
-MODULE_UTILS = ('_go_json.py', '_image_ids.py')
-MODULE_UTILS_DEST = 'usr/lib/docker-standin/ansible_collections/fleetops/docker_upgrade/plugins/module_utils'
 REPO_FORMAT = 1
 SOURCE_DATE_EPOCH = '1458000000'
 
@@ -42,9 +37,7 @@ def deb_name(version):
 
 
 def repo_key():
-    return digest_of('apt', REPO_FORMAT, VERSIONS, *([('file', path) for path in source_files(SOURCE_DIR)]
-                                                    + [('file', os.path.join(MODULE_UTILS_DIR, name))
-                                                       for name in MODULE_UTILS]))
+    return digest_of('apt', REPO_FORMAT, VERSIONS, *[('file', path) for path in source_files(SOURCE_DIR)])
 
 
 def repo_path():
@@ -94,9 +87,6 @@ def build_deb(version, out_dir):
                 'This docker-engine %s package is a test stand-in of the fleetops.docker_upgrade fleet\n'
                 'tests. It is not Docker. See /usr/lib/docker-standin/standin_engine.py.\n' % version, 0o644),
         }
-        for name in MODULE_UTILS:
-            with open(os.path.join(MODULE_UTILS_DIR, name), encoding='utf-8') as stream:
-                files['%s/%s' % (MODULE_UTILS_DEST, name)] = (stream.read(), 0o644)
         for rel, (content, mode) in files.items():
             write_file(os.path.join(staging, rel), content, mode)
         for dirpath, dirnames, _filenames in os.walk(staging):

@@ -24,9 +24,12 @@ runs on a fleet:
   ``hash_rate_mb_s`` of /etc/docker-standin/config (0: no limit) to emulate a disk. It then writes
   ``image/<driver>/`` (layerdb, imagedb, repositories.json), ``.migration-v1-images.json`` and
   ``.migration-v1-tags`` and ``containers/<id>/config.v2.json``, logs ``migration: N layers hashed,
-  M reused`` and serves ``sha256:`` image ids: the image configs are built as Docker 1.10.3 builds them
-  (the collection's plugins/module_utils/_image_ids.py and _go_json.py, shipped in the package), so a
-  store hashed from its tar-split data gets Docker's image IDs. ``graph/`` and ``repositories-<driver>``
+  M reused`` and serves ``sha256:`` image ids: the SHA-256 of the image config Docker 1.10's
+  migrate/v1 writes (the v1 json's members minus id, parent, Size, parent_id, layer_id and throwaway,
+  plus rootfs and history, keys sorted, Go's compact HTML-escaped encoding), built by this stand-in's
+  own code (not the collection's, so the role's ID predictions are checked against an independent
+  implementation): Docker's ids for images made by Docker >= 1.8.3 (older ones, which Docker
+  re-encodes first, get a warning and an id that differs). ``graph/`` and ``repositories-<driver>``
   are left in place, so 1.9.1 sees them again after a downgrade.
 * Fault switch: when /etc/docker-standin/fail-start exists, 1.10.3 logs ``migration failed: ...``
   and exits 1 without serving (the rollback scenario).
@@ -594,19 +597,18 @@ class Migrator(object):
         write_atomic(os.path.join(directory, 'diff'), diff_id)
 
     def register_image(self, image, diff_ids, parent_image):
-        # The config Docker 1.10.3's migrateImage builds, byte for byte (the collection's _image_ids, shipped in
-        # the package under /usr/lib/docker-standin/ansible_collections/): same image IDs as Docker's own
-        # migration. Its ConfigError (a ValueError) fails the image as Docker fails it.
-        from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._image_ids import build_image_config
-        with open(os.path.join(self.graph_dir, image['id'], 'json'), 'rb') as stream:
-            v1_json = stream.read()
-        parent_config = None
+        raw = read_text(os.path.join(self.graph_dir, image['id'], 'json'), '') or ''
+        parent_history = []
         if parent_image:
-            with open(os.path.join(self.image_root, 'imagedb', 'content', 'sha256', hex_of(parent_image)), 'rb') as stream:
-                parent_config = stream.read()
-        built = build_image_config(v1_json, diff_ids[-1], parent_config=parent_config)
-        data = built.config
-        image_id = built.image_id
+            parent_config = read_json(os.path.join(self.image_root, 'imagedb', 'content', 'sha256',
+                                                   hex_of(parent_image)), {}) or {}
+            parent_history = list(parent_config.get('history') or [])
+        if version_tuple(image['config'].get('docker_version')) < (1, 8, 3):
+            self.log.warn('image %s was made by Docker %s: the stand-in skips the V1Image re-encoding Docker does '
+                          'below 1.8.3, so its image id differs from Docker\'s' % (
+                              image['id'], image['config'].get('docker_version')))
+        data = make_image_config(raw, diff_ids, parent_history + [history_entry(image['config'])])
+        image_id = 'sha256:' + sha256_hex(data)
         content = os.path.join(self.image_root, 'imagedb', 'content', 'sha256', hex_of(image_id))
         if not os.path.exists(content):
             write_atomic(content, data)
@@ -658,6 +660,117 @@ class Migrator(object):
             if layers.get(image):
                 write_atomic(os.path.join(mounts, 'parent'), layers[image][0])
             write_atomic(os.path.join(directory, 'config.v2.json'), go_json(config))
+
+
+# --------------------------------------------------------------------------------------------------
+# Image configs as Docker 1.10's migrate/v1 writes them (imagev1.MakeConfigFromV1Config, for images
+# made by Docker >= 1.8.3): the v1 json's top-level members kept as raw JSON, minus id, parent, Size,
+# parent_id, layer_id and throwaway, plus rootfs and history; keys sorted, values compacted with
+# Go's HTML escaping. Written for the stand-in from Docker's rules, not taken from the collection.
+
+_GO_ESCAPES = {'<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029'}
+_DROPPED = ('id', 'parent', 'Size', 'parent_id', 'layer_id', 'throwaway')
+
+
+def go_compact(raw):
+    """encoding/json compact(dst, src, escape=true): no insignificant space, <, >, &, U+2028 and
+    U+2029 escaped inside strings."""
+    out = []
+    in_string = False
+    escaped = False
+    for char in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+                out.append(char)
+            elif char == '\\':
+                escaped = True
+                out.append(char)
+            elif char == '"':
+                in_string = False
+                out.append(char)
+            else:
+                out.append(_GO_ESCAPES.get(char, char))
+        elif char == '"':
+            in_string = True
+            out.append(char)
+        elif char not in ' \t\r\n':
+            out.append(char)
+    return ''.join(out)
+
+
+def go_string(value):
+    """A Go encoding/json string (HTML characters escaped)."""
+    return go_compact(json.dumps(value, ensure_ascii=False))
+
+
+def raw_members(text):
+    """{key: raw JSON text} of the top-level object in text (json.Unmarshal into map[string]*json.RawMessage)."""
+    decoder = json.JSONDecoder()
+    members = {}
+    index = len(text) - len(text.lstrip())
+    if text[index:index + 1] != '{':
+        raise ValueError('the v1 json is not an object')
+    index += 1
+    while True:
+        while text[index] in ' \t\r\n,':
+            index += 1
+        if text[index] == '}':
+            return members
+        key, index = json.decoder.scanstring(text, index + 1)
+        while text[index] in ' \t\r\n:':
+            index += 1
+        _value, end = decoder.raw_decode(text, index)
+        members[key] = text[index:end]
+        index = end
+
+
+def go_time(text):
+    """A timestamp as Go's time.Time marshals it after parsing it (RFC 3339, fraction without trailing zeros)."""
+    match = re.match(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$', text or '')
+    if not match:
+        return '0001-01-01T00:00:00Z'
+    fraction = (match.group(2) or '')[:9].rstrip('0')
+    zone = 'Z' if match.group(3) in ('Z', '+00:00') else match.group(3)
+    return match.group(1) + ('.' + fraction if fraction else '') + zone
+
+
+def history_entry(config):
+    """imagev1.HistoryFromConfig(json, false) as a dict of the fields Docker writes."""
+    container_config = config.get('container_config') or {}
+    cmd = container_config.get('Cmd')
+    if isinstance(cmd, str):
+        cmd = [cmd]
+    return {'created': go_time(config.get('created')), 'author': config.get('author') or '',
+            'created_by': ' '.join(cmd or []), 'comment': config.get('comment') or ''}
+
+
+def history_json(entry):
+    """One image.History in Go's field order, omitempty where Docker has it."""
+    parts = ['"created":' + go_string(go_time(entry.get('created')))]
+    for key in ('author', 'created_by', 'comment'):
+        if entry.get(key):
+            parts.append('"%s":%s' % (key, go_string(entry[key])))
+    if entry.get('empty_layer'):
+        parts.append('"empty_layer":true')
+    return '{' + ','.join(parts) + '}'
+
+
+def make_image_config(raw_v1_json, diff_ids, history):
+    members = raw_members(raw_v1_json)
+    for key in _DROPPED:
+        members.pop(key, None)
+    members['rootfs'] = '{"type":"layers","diff_ids":[%s]}' % ','.join(go_string(d) for d in diff_ids)
+    members['history'] = '[' + ','.join(history_json(entry) for entry in history) + ']'
+    return ('{' + ','.join('%s:%s' % (go_string(key), go_compact(members[key])) for key in sorted(members))
+            + '}').encode('utf-8')
+
+
+def version_tuple(text):
+    parts = []
+    for part in str(text or '').split('.'):
+        parts.append(int(part) if part.isdigit() else 0)
+    return tuple(parts)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -159,3 +159,6 @@ def test_report_lists_every_host_with_its_status(fleet):
             data = report['hosts'][name]
             assert data['engine_version_after'] == '1.10.3'
             assert data['downtime_seconds'] is not None and data['downtime_seconds'] > 0
+            # The role's predicted image IDs (the collection's code) against the ones the stand-in
+            # served (its own code): two implementations of Docker 1.10's rules must agree.
+            assert not data.get('id_mismatches'), data.get('id_mismatches')
