@@ -20,17 +20,10 @@ from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._driver_de
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._graph_inventory import inventory
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DriverError, open_driver
 from fake_privileged_commands.command_layer import (
-    DEVICE_SIZE, FakeCommands, devicemapper_pool_name, devicemapper_store, is_private_dir)
+    DEVICE_SIZE, devicemapper_pool_name, devicemapper_store, is_private_dir)
 from migrator_helpers import by_id, migrate
 
 EMPTY_LAYER = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
-
-
-@pytest.fixture
-def fake(tmp_path, monkeypatch, tar_corpus):
-    commands = FakeCommands(tmp_path, monkeypatch)
-    yield commands
-    commands.unmount_everything()
 
 
 @pytest.fixture

@@ -12,17 +12,10 @@ import pytest
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils import _command_runner
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._driver_zfs import ZfsDriver
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DriverError, open_driver
-from fake_privileged_commands.command_layer import FakeCommands, is_private_dir, zfs_store
+from fake_privileged_commands.command_layer import is_private_dir, zfs_store
 from migrator_helpers import by_id, migrate
 
 FSNAME = "tank/docker"
-
-
-@pytest.fixture
-def fake(tmp_path, monkeypatch, tar_corpus):
-    commands = FakeCommands(tmp_path, monkeypatch)
-    yield commands
-    commands.unmount_everything()
 
 
 @pytest.fixture
