@@ -56,15 +56,24 @@ def write_atomic(path, data, mode=0o600):
 
 def link_atomic(source, path):
     """Make path a hard link to source, replacing whatever path was."""
+    if _same_file(source, path):
+        return  # a resumed run: rename(2) between two links of one inode would do nothing
     temp = temp_path_for(path)
     _remove_quietly(temp)
     try:
         os.link(source, temp)
         os.rename(temp, path)
-    except BaseException:
+    finally:
+        # rename leaves temp in place when path became a link to the same inode meanwhile
         _remove_quietly(temp)
-        raise
     _fsync_directory(os.path.dirname(path))
+
+
+def _same_file(source, path):
+    try:
+        return os.path.samestat(os.stat(source), os.lstat(path))
+    except OSError:
+        return False
 
 
 def remove_stale_temps(directory):

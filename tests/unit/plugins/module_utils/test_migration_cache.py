@@ -36,6 +36,16 @@ def test_relink_replaces_an_old_tardata(layer_dir):
     assert not [n for n in os.listdir(layer_dir) if _atomic_files.TEMP_MARKER in n]
 
 
+def test_relink_of_an_existing_link_leaves_no_temp(layer_dir):
+    # a run killed after linking the tar-split data but before the diffid: the resume links again,
+    # and rename(2) between two names of one inode does nothing, which once left the temp link behind
+    os.link(layer_dir / "tar-data.json.gz", layer_dir / ".migration-tardata")
+    write_cache(str(layer_dir), DIGEST, 1, reused_tarsplit=True)
+    assert sorted(os.listdir(layer_dir)) == [".migration-diffid", ".migration-size", ".migration-tardata",
+                                             "tar-data.json.gz"]
+    assert os.stat(layer_dir / "tar-data.json.gz").st_nlink == 2
+
+
 def test_absent(layer_dir):
     assert read_cache(str(layer_dir)).state == ABSENT
 
