@@ -11,6 +11,8 @@ One ansible-playbook run over four hosts:
   1.10.3 with the predicted ids (``equal``), or with the base image under another id and shop/app:latest on
   another image (``wrong``, ``strict``), and the role verifies. ``wrong`` warns and stands;
   ``strict`` (docker_upgrade_fail_on_id_mismatch) fails the verification.
+- ``premigrated``: as ``equal``, but every layer is checksummed before the record step, so the prediction
+  made while the old daemon serves stands and the catch-up pass (downtime) does not predict again.
 - ``offline``: a store built by the legacy_graph fixture, no daemon (the fake API closed, no pid file): the
   catch-up checksums, then offline_migrate.yml (docker_upgrade_offline_migration) writes Docker 1.10's
   migration, which matches what the check mode predicted.
@@ -39,6 +41,13 @@ PLAYBOOK = '''
         __docker_upgrade_package_held: false
         __docker_upgrade_accepted: []
         __docker_upgrade_catchup_possible: true
+
+    - name: Pre-migrate (premigrated only)
+      fleetops.docker_upgrade.layer_checksums:
+        docker_root: "{{ docker_upgrade_docker_root }}"
+        storage_driver: vfs
+        workers: 1
+      when: inventory_hostname == 'premigrated'
 
     - name: Record, catch up and predict
       ansible.builtin.include_role:
@@ -130,12 +139,15 @@ def test_predictions_compared_and_offline_migration(make_host, legacy_graph, run
     strict = make_host('strict', docker_upgrade_fail_on_id_mismatch=True)
     strict.engine.on_phase['after'] = _after_from_predictions(strict, damage=True)
 
+    premigrated = make_host('premigrated')
+    premigrated.engine.on_phase['after'] = _after_from_predictions(premigrated)
+
     offline_root, _manifest = legacy_graph('vfs')
     offline = make_host('offline', store=False, docker_upgrade_docker_root=str(offline_root),
                         docker_upgrade_pid_file=str(offline_root) + '/no-such.pid')
     offline.engine.close()   # no daemon answers: the module refuses otherwise
 
-    hosts = [equal, wrong, strict, offline]
+    hosts = [equal, wrong, strict, premigrated, offline]
     for host in hosts:
         (host.base / 'docker.log').write_text('')
     run = run_playbook(PLAYBOOK, hosts)
@@ -147,6 +159,13 @@ def test_predictions_compared_and_offline_migration(make_host, legacy_graph, run
     assert sorted(predicted['tags']) == ['debian:jessie', 'shop/app:1.0', 'shop/app:latest']
     assert predicted['tags']['debian:jessie'] == predicted['images'][BASE_ID]
     assert predicted['error'] is None
+    assert predicted['stage'] == 'catch-up'  # the catch-up pass computed every layer: predicted again
+
+    # Checksummed before the record step: predicted while the old daemon served, not again in the downtime.
+    early = json.loads((premigrated.base / 'backups' / 'latest' / 'state.json').read_text())['predicted']
+    assert early['stage'] == 'serving', run
+    assert early['images'] == predicted['images'] and early['tags'] == predicted['tags']
+    assert run.host('premigrated')['status'] == 'ok' and run.host('premigrated')['id_mismatches'] == []
 
     assert run.host('equal')['status'] == 'ok', run
     assert run.host('equal')['id_mismatches'] == []
