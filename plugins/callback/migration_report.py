@@ -18,6 +18,8 @@ description:
     C(engine_upgrade) role publishes in the C(docker_upgrade_report) fact, and a final status per host
     (C(ok), C(failed), C(unreachable), C(skipped) or C(rolled_back)).
   - Numbers add up across tasks, plays and C(serial) batches; nothing is overwritten.
+  - Every inventory host that runs a task is a row. Ansible's implicit C(localhost) (a controller-side play on a C(localhost) that
+    is not in the inventory) is not part of the fleet and is left out; list C(localhost) in the inventory to report it.
   - A task counts as a C(layer_checksums) task when its action, as written or as resolved, ends in C(layer_checksums)
     (for example C(fleetops.docker_upgrade.layer_checksums) or C(layer_checksums)), or when it is an C(async_status) task
     that returns a finished C(layer_checksums) result.
@@ -188,10 +190,20 @@ def _task_actions(task):
     return [action for action in actions if isinstance(action, str)]
 
 
+def _result_host(result):
+    # ansible-core 2.19 added the public host/task/result properties; older versions only have the underscored ones.
+    return getattr(result, 'host', None) or result._host
+
+
+def _is_fleet_host(result):
+    """False for Ansible's implicit localhost (not in the inventory): controller-side plays such as molecule's
+    create and destroy run there, and it is no host of the fleet. A localhost listed in the inventory counts."""
+    return not getattr(_result_host(result), 'implicit', False)
+
+
 def _result_parts(result):
     """(host name, task, result dict) for a TaskResult of any supported ansible-core."""
-    # ansible-core 2.19 added the public host/task/result properties; older versions only have the underscored ones.
-    host = getattr(result, 'host', None) or result._host
+    host = _result_host(result)
     task = getattr(result, 'task', None) or result._task
     data = getattr(result, 'result', None)
     if data is None:
@@ -388,12 +400,16 @@ class FleetReport:
     # -- task results ----------------------------------------------------------------------------
 
     def record_ok(self, result):
+        if not _is_fleet_host(result):
+            return
         name, task, data = _result_parts(result)
         host = self.host(name)
         host.ok = True
         self._collect(host, task, data)
 
     def record_failed(self, result, ignore_errors=False):
+        if not _is_fleet_host(result):
+            return
         name, task, data = _result_parts(result)
         host = self.host(name)
         if ignore_errors:
@@ -407,10 +423,14 @@ class FleetReport:
         self._collect(host, task, data, facts=False)
 
     def record_skipped(self, result):
+        if not _is_fleet_host(result):
+            return
         name, dummy, dummy = _result_parts(result)
         self.host(name).skipped = True
 
     def record_unreachable(self, result):
+        if not _is_fleet_host(result):
+            return
         name, task, data = _result_parts(result)
         host = self.host(name)
         if getattr(task, 'ignore_unreachable', False):

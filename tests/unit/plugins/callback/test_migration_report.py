@@ -326,6 +326,23 @@ def test_role_fact_in_a_failed_result_is_ignored():
     assert entry['status'] == 'failed' and entry['total_seconds'] is None
 
 
+def test_implicit_localhost_is_no_fleet_host():
+    report = mr.FleetReport()
+    implicit = Host('localhost')
+    implicit.implicit = True     # what the inventory gives a localhost it does not list
+    listed = Host('localhost')   # a localhost the inventory lists
+    report.record_ok(make_result(implicit, make_task(), checksums(computed=3, bytes_hashed=10)))
+    report.record_failed(make_result(implicit, make_task('ansible.builtin.fail'), {'msg': 'controller side'}))
+    report.record_skipped(make_result(implicit, make_task('ansible.builtin.debug'), {}))
+    report.record_unreachable(make_result(implicit, make_task('ansible.builtin.ping'), {'msg': 'no'}))
+    report.record_ok(make_result('h1', make_task(), checksums(computed=1, bytes_hashed=5)))
+    assert sorted(report.as_dict()['hosts']) == ['h1']
+    report.record_ok(make_result(listed, make_task(), checksums(computed=2, bytes_hashed=7)))
+    summary = report.as_dict()
+    assert sorted(summary['hosts']) == ['h1', 'localhost']
+    assert summary['totals']['bytes_hashed'] == 12 and summary['totals']['hosts_failed'] == 0
+
+
 def test_unreachable_reason_and_ignore_unreachable():
     report = mr.FleetReport()
     report.record_unreachable(make_result('h5', make_task('ansible.builtin.ping'), dict(DOWN[1])))

@@ -115,6 +115,14 @@ ROLE_REPORTS = {
 EXPECTED_STATUS = {'h1': 'ok', 'h2': 'ok', 'h3': 'failed', 'h4': 'rolled_back', 'h5': 'unreachable', 'h6': 'skipped'}
 
 PLAYBOOK = '''
+- name: Controller-side preparation, as molecule's create does (Ansible's implicit localhost, not a fleet host)
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Prepare on the controller
+      ansible.builtin.debug:
+        msg: nothing to prepare
+
 - name: Pre-migrate pass on the whole fleet
   hosts: fleet
   gather_facts: false
