@@ -58,6 +58,8 @@ def run_pass(options, check_mode=False):
     opts.update((key, value) for key, value in options.items() if value is not None)
     workers = opts['workers'] or os.cpu_count() or 1
     driver = open_driver(opts['docker_root'], opts['storage_driver'], opts['storage_opts'])
+    leftovers = ['could not clean up what an earlier run left (%s): %s; remove it by hand' % (driver.name, problem)
+                 for problem in driver.sweep_problems]
     plans = plan_layers(driver, opts['layers'], opts['force'])
     result = dict(changed=False, storage_driver=driver.name, io_priority_applied=False)
     result.update(_plan_fields(plans, workers))
@@ -65,7 +67,7 @@ def run_pass(options, check_mode=False):
         result.update(summarise([], 0.0))
         result.update(layers_total=len(plans), layers_cached=len(plans) - result['layers_pending'],
                       layers_failed=sum(1 for plan in plans if plan.error), layers=_planned_layers(plans))
-        return PassOutcome(result, [])
+        return PassOutcome(result, leftovers)
 
     started = time.time()
     # Set once here: the worker processes inherit both the nice value and the I/O priority.
@@ -77,4 +79,4 @@ def run_pass(options, check_mode=False):
     failure = None
     if result['layers_failed'] > opts['max_failed_layers']:
         failure = '%d layer(s) failed, more than max_failed_layers=%d' % (result['layers_failed'], opts['max_failed_layers'])
-    return PassOutcome(result, _warnings(layers), failure)
+    return PassOutcome(result, leftovers + _warnings(layers), failure)

@@ -24,6 +24,9 @@ class DriverUnavailable(Exception):
 
 class StorageDriver(object):
     name = None
+    # What check_privileges could not clean up of an earlier, killed run (devices, private mounts): strings
+    # the caller shows as warnings. Plain-directory drivers leave nothing behind.
+    sweep_problems = ()
 
     def __init__(self, docker_root, storage_opts=None):
         self.docker_root = docker_root

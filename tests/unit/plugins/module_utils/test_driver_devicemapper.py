@@ -277,6 +277,26 @@ def test_a_killed_worker_is_swept_by_the_next_run(dm_store, fake, how):
     assert_all_released(fake)
 
 
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_what_the_sweep_cannot_remove_is_a_warning(dm_store, fake, check_mode):
+    docker_root, manifest, devices, pool = dm_store(tags={}, containers=[])
+    layer = manifest["layers"][0]["v1id"]
+    dead_pid = os.fork()
+    if dead_pid == 0:
+        os._exit(0)
+    os.waitpid(dead_pid, 0)
+    stuck = "fleetops-mig-%d-%s" % (dead_pid, layer)
+    fake.leave_device(stuck, "0 2048 thin /dev/mapper/%s %d" % (pool, devices[layer]))
+    # not "busy" (that is retried, then deferred): a failure the sweep cannot work around
+    fake.add_fault("dmsetup", match="remove " + stuck, exit=1, stderr="device-mapper: remove ioctl failed: Invalid argument")
+    outcome = dm_migrate(docker_root, workers=1, check_mode=check_mode)
+    leftovers = [warning for warning in outcome.warnings if "earlier run" in warning]
+    assert len(leftovers) == 1, outcome.warnings
+    assert stuck in leftovers[0] and "Invalid argument" in leftovers[0] and "remove it by hand" in leftovers[0]
+    assert outcome.failure is None                       # the layers themselves are still read
+    assert stuck in fake.active_devices()
+
+
 def test_sweep_keeps_live_runs_and_other_devices(dm_store, fake):
     docker_root, manifest, devices, pool = dm_store(tags={}, containers=[])
     layer = manifest["layers"][0]["v1id"]
