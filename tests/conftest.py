@@ -1,32 +1,11 @@
-"""Make the collection importable as ``ansible_collections.fleetops.docker_upgrade`` from this checkout.
-
-The repository is not laid out under ansible_collections/<namespace>/<name>, so tests register the
-namespace packages by hand, pointing at the checkout (plugins/ and module_utils/ are namespace packages).
-When the collection is already importable from a real layout (ansible-test), that one is used.
-"""
+"""Make the collection importable as ``ansible_collections.fleetops.docker_upgrade`` from this checkout
+(see tools/collection_import.py), and tools/ importable for the fixture builders."""
 import sys
-import types
 from pathlib import Path
 
 COLLECTION_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(COLLECTION_ROOT))
 
+from tools.collection_import import register_collection_namespace  # noqa: E402
 
-def _register_collection_namespace():
-    try:
-        import ansible_collections.fleetops.docker_upgrade  # noqa: F401
-        return
-    except ImportError:
-        pass
-    paths = {
-        "ansible_collections": [],
-        "ansible_collections.fleetops": [],
-        "ansible_collections.fleetops.docker_upgrade": [str(COLLECTION_ROOT)],
-    }
-    for name, path in paths.items():
-        module = sys.modules.get(name) or types.ModuleType(name)
-        module.__path__ = path
-        sys.modules[name] = module
-
-
-_register_collection_namespace()
-sys.path.insert(0, str(COLLECTION_ROOT))  # tools/ for fixture builders
+register_collection_namespace()

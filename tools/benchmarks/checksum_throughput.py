@@ -13,21 +13,12 @@ import os
 import subprocess
 import sys
 import time
-import types
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
+from tools.collection_import import register_collection_namespace  # noqa: E402
 
-
-def _register_collection():
-    for name, path in (("ansible_collections", []), ("ansible_collections.fleetops", []),
-                       ("ansible_collections.fleetops.docker_upgrade", [REPO])):
-        module = sys.modules.get(name) or types.ModuleType(name)
-        module.__path__ = path
-        sys.modules[name] = module
-
-
-_register_collection()
+register_collection_namespace()
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_pass import run_pass  # noqa: E402
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._crc64 import crc64_iso  # noqa: E402
 from tools import layer_tars, legacy_graph  # noqa: E402

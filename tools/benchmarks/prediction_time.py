@@ -18,20 +18,12 @@ import shutil
 import sys
 import tempfile
 import time
-import types
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+from tools.collection_import import register_collection_namespace  # noqa: E402
 
-
-def _register_collection():
-    for name, path in (("ansible_collections", []), ("ansible_collections.fleetops", []),
-                       ("ansible_collections.fleetops.docker_upgrade", [REPO])):
-        module = sys.modules.get(name) or types.ModuleType(name)
-        module.__path__ = path
-        sys.modules[name] = module
-
-
-_register_collection()
+register_collection_namespace()
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._offline_migration import offline_migrate  # noqa: E402
 
 
