@@ -7,6 +7,8 @@ import tarfile
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_pass import run_pass
 
 DRIVERS = ("aufs", "overlay", "vfs", "btrfs")
+# The diffID of a layer with no files: the tar stream is only its two 512-byte end-of-archive blocks.
+EMPTY_LAYER = "sha256:" + hashlib.sha256(bytes(1024)).hexdigest()
 
 
 def migrate(docker_root, **options):

@@ -21,9 +21,7 @@ from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._graph_inv
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DriverError, open_driver
 from fake_privileged_commands.command_layer import (
     DEVICE_SIZE, devicemapper_pool_name, devicemapper_store, is_private_dir)
-from migrator_helpers import by_id, migrate
-
-EMPTY_LAYER = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+from migrator_helpers import EMPTY_LAYER, by_id, migrate
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ import os
 
 import pytest
 
-from migrator_helpers import DRIVERS, by_id, migrate, read_text, reassemble, tar_members
-
-EMPTY_LAYER = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+from migrator_helpers import DRIVERS, EMPTY_LAYER, by_id, migrate, read_text, reassemble, tar_members
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
