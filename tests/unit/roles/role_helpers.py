@@ -28,6 +28,24 @@ OLD_ID = 'f6' * 32      # container, exited
 LOST_TAG = {'debian': {'jessie': BASE_ID}, 'gone': {'1': 'ab' * 32}}
 
 
+# The first tasks of a play that runs single steps of the role: init, then the facts the preflight would
+# have set on a Docker 1.9.1 vfs host (test_preflight.py runs the preflight itself).
+AFTER_PREFLIGHT = '''    - name: Start the run
+      ansible.builtin.include_role:
+        name: fleetops.docker_upgrade.engine_upgrade
+        tasks_from: init
+
+    - name: What the preflight would have found
+      ansible.builtin.set_fact:
+        __docker_upgrade_version_before: 1.9.1
+        __docker_upgrade_storage_driver: vfs
+        __docker_upgrade_package_before: 1.9.1-0~jessie
+        __docker_upgrade_package_held: false
+        __docker_upgrade_accepted: []
+        __docker_upgrade_catchup_possible: true
+'''
+
+
 def tree(path):
     """Every file under path with its bytes and mode: to prove a run changed nothing."""
     return dict((str(p.relative_to(path)), (p.read_bytes(), p.stat().st_mode))

@@ -20,7 +20,7 @@ One ansible-playbook run over four hosts:
 
 import json
 
-from role_helpers import APP_ID, BASE_ID, TOOLS_ID, engine_state_110
+from role_helpers import AFTER_PREFLIGHT, APP_ID, BASE_ID, TOOLS_ID, engine_state_110
 
 PLAYBOOK = '''
 - name: Predict, upgrade (faked), verify
@@ -28,19 +28,7 @@ PLAYBOOK = '''
   gather_facts: false
   strategy: free
   tasks:
-    - name: Start the run
-      ansible.builtin.include_role:
-        name: fleetops.docker_upgrade.engine_upgrade
-        tasks_from: init
-
-    - name: What the preflight would have found
-      ansible.builtin.set_fact:
-        __docker_upgrade_version_before: 1.9.1
-        __docker_upgrade_storage_driver: vfs
-        __docker_upgrade_package_before: 1.9.1-0~jessie
-        __docker_upgrade_package_held: false
-        __docker_upgrade_accepted: []
-        __docker_upgrade_catchup_possible: true
+''' + AFTER_PREFLIGHT + '''
 
     - name: Pre-migrate (premigrated only)
       fleetops.docker_upgrade.layer_checksums:

@@ -16,7 +16,7 @@ stopped and no package is touched: the stop, upgrade and start steps are not run
 import json
 import os
 
-from role_helpers import APP_ID, BASE_ID, OLD_ID, TOOLS_ID, WEB_ID, WORKER_ID, engine_state_110, new_id
+from role_helpers import AFTER_PREFLIGHT, APP_ID, BASE_ID, OLD_ID, TOOLS_ID, WEB_ID, WORKER_ID, engine_state_110, new_id
 
 RECORD_THEN_VERIFY = '''
 - name: Record on Docker 1.9, verify on Docker 1.10
@@ -24,19 +24,7 @@ RECORD_THEN_VERIFY = '''
   gather_facts: false
   strategy: free
   tasks:
-    - name: Start the run
-      ansible.builtin.include_role:
-        name: fleetops.docker_upgrade.engine_upgrade
-        tasks_from: init
-
-    - name: What the preflight would have found (test_preflight.py runs it)
-      ansible.builtin.set_fact:
-        __docker_upgrade_version_before: 1.9.1
-        __docker_upgrade_storage_driver: vfs
-        __docker_upgrade_package_before: 1.9.1-0~jessie
-        __docker_upgrade_package_held: false
-        __docker_upgrade_accepted: []
-        __docker_upgrade_catchup_possible: true
+''' + AFTER_PREFLIGHT + '''
 
     - name: Record and back up
       ansible.builtin.include_role:
