@@ -15,6 +15,8 @@ __metaclass__ = type
 import contextlib
 import os
 
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._command_runner import pid_alive
+
 TEMP_MARKER = '.fleetops-tmp-'
 
 
@@ -35,8 +37,9 @@ def _fsync_directory(directory):
 def atomic_writer(path, mode=0o600):
     """Yield a binary file object; on a clean exit it replaces path, on any exception nothing changes."""
     temp = temp_path_for(path)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, 'O_CLOEXEC', 0), mode)
     try:
+        # opened inside the try: a stop signal raised right after the open still removes the file
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, 'O_CLOEXEC', 0), mode)
         with os.fdopen(fd, 'wb') as stream:
             yield stream
             stream.flush()
@@ -76,17 +79,23 @@ def _same_file(source, path):
         return False
 
 
-def remove_stale_temps(directory):
-    """Remove temporary files left by a killed run in directory; returns how many."""
+def remove_stale_temps(directory, keep_live_runs=False):
+    """Remove temporary files left by killed runs in directory; returns how many.
+
+    keep_live_runs: leave those named after a pid that still runs (another run may be writing them)."""
     removed = 0
     try:
         names = os.listdir(directory)
     except OSError:
         return 0
     for name in names:
-        if TEMP_MARKER in name:
-            _remove_quietly(os.path.join(directory, name))
-            removed += 1
+        if TEMP_MARKER not in name:
+            continue
+        pid = name.rsplit(TEMP_MARKER, 1)[1]
+        if keep_live_runs and pid.isdigit() and pid_alive(int(pid)):
+            continue
+        _remove_quietly(os.path.join(directory, name))
+        removed += 1
     return removed
 
 

@@ -207,6 +207,9 @@ def run_checksums(driver, plans, workers=None, verify_integrity=True, force=Fals
     for plan in plans:
         if plan.error:
             results[plan.id] = layer_result(plan.id, plan.parent, error=plan.error)
+    for plan in todo:
+        # what a run killed outright (SIGKILL, a crash) left; its own interrupt path never ran
+        remove_stale_temps(graph_dir(driver.docker_root, plan.id), keep_live_runs=True)
     alone = workers <= 1 or len(todo) <= 1
     # Handlers first, before anything is written: from here a stop signal always ends in a clean stop.
     with _Signals(raise_at_once=alone) as signals:

@@ -78,6 +78,17 @@ def test_atomic_writer_leaves_nothing_on_failure(tmp_path):
     assert os.listdir(tmp_path) == ["file"]
 
 
+def test_temps_of_live_runs_can_be_kept(tmp_path):
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    (tmp_path / (".migration-size" + _atomic_files.TEMP_MARKER + str(dead))).write_bytes(b"")
+    (tmp_path / (".migration-diffid" + _atomic_files.TEMP_MARKER + "1")).write_bytes(b"")   # init: alive
+    assert _atomic_files.remove_stale_temps(str(tmp_path), keep_live_runs=True) == 1
+    assert os.listdir(tmp_path) == [".migration-diffid" + _atomic_files.TEMP_MARKER + "1"]
+
+
 def test_stale_temps_are_swept(tmp_path):
     (tmp_path / (".migration-diffid" + _atomic_files.TEMP_MARKER + "999")).write_bytes(b"")
     (tmp_path / "json").write_bytes(b"{}")

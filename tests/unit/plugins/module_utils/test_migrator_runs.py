@@ -114,6 +114,20 @@ def test_interrupted_run_leaves_no_partial_file_and_resumes(legacy_graph, tmp_pa
     assert set(cache_states(docker_root, manifest).values()) == {"done"}
 
 
+def test_a_run_killed_outright_is_swept_by_the_next(legacy_graph):
+    docker_root, manifest = legacy_graph("vfs", tags={}, containers=[])
+    layer = manifest["layers"][0]["v1id"]
+    killed = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                            capture_output=True, text=True).stdout.strip()     # a pid that no longer runs
+    leftover = graph_file(docker_root, layer, ".migration-diffid" + TEMP_MARKER + killed)
+    with open(leftover, "wb") as stream:
+        stream.write(b"sha256:")                                              # half written when SIGKILLed
+    outcome = migrate(docker_root, workers=2)
+    assert by_id(outcome)[layer]["diff_id"] == manifest["layers"][0]["diff_id"]
+    assert not os.path.exists(leftover)
+    assert set(cache_states(docker_root, manifest).values()) == {"done"}
+
+
 def test_cli_info_and_check(legacy_graph):
     docker_root, manifest = legacy_graph("aufs")
     info = json.loads(subprocess.run([sys.executable, MIGRATOR, "info", "--docker-root", str(docker_root), "--json"],
