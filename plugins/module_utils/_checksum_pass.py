@@ -14,6 +14,7 @@ import time
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_run import estimate_seconds, plan_layers, run_checksums, summarise
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._io_priority import apply_priority
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._progress import DEFAULT_PROGRESS_FILE
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_driver import leftover_warnings
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import open_driver
 
 DEFAULTS = dict(docker_root='/var/lib/docker', storage_driver='auto', storage_opts=[], workers=None,
@@ -58,8 +59,7 @@ def run_pass(options, check_mode=False):
     opts.update((key, value) for key, value in options.items() if value is not None)
     workers = opts['workers'] or os.cpu_count() or 1
     driver = open_driver(opts['docker_root'], opts['storage_driver'], opts['storage_opts'])
-    leftovers = ['could not clean up what an earlier run left (%s): %s; remove it by hand' % (driver.name, problem)
-                 for problem in driver.sweep_problems]
+    leftovers = leftover_warnings(driver)
     plans = plan_layers(driver, opts['layers'], opts['force'])
     result = dict(changed=False, storage_driver=driver.name, io_priority_applied=False)
     result.update(_plan_fields(plans, workers))

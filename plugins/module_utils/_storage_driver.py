@@ -61,3 +61,9 @@ class StorageDriver(object):
         """The entries of the layer's tar when it has to be rebuilt from the tree."""
         parent_root = self.layer_root(parent_id) if parent_id else None
         return layer_changes(self.layer_root(layer_id), parent_root)
+
+
+def leftover_warnings(driver):
+    """The warnings for what the driver's sweep could not clean up (see StorageDriver.sweep_problems)."""
+    return ['could not clean up what an earlier run left (%s): %s; remove it by hand' % (driver.name, problem)
+            for problem in driver.sweep_problems]

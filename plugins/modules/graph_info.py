@@ -200,6 +200,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._graph_inventory import inventory
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._legacy_store import StoreError
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._module_args import legacy_store_argument_spec
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_driver import leftover_warnings
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DriverError, open_driver
 
 
@@ -213,6 +214,8 @@ def main():
         result = inventory(driver)
     except (DriverError, StoreError, OSError) as exc:
         module.fail_json(msg=str(exc))
+    for warning in leftover_warnings(driver):
+        module.warn(warning)
     module.exit_json(changed=False, **result)
 
 
