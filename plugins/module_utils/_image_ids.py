@@ -391,36 +391,43 @@ def decode_v1_image(v1_json):
     return _decode(Kind.STRUCT, V1_IMAGE, node, V1_IMAGE.zero())
 
 
-def image_rootfs_and_history(config_bytes):
-    """What image.Store.Get gives a child's migration from its parent's config: (rootfs type,
-    diff_ids, history entries). Raises ConfigError where NewFromJSON fails."""
-    image = decode_struct(IMAGE, config_bytes)
+def _rootfs_and_history(image):
     rootfs = image['rootfs']
     if rootfs is None:
         raise ConfigError('Invalid image JSON, no RootFS key.')
     return rootfs['type'], list(rootfs['diff_ids'] or []), list(image['history'] or [])
 
 
+def image_rootfs_and_history(config_bytes):
+    """What image.Store.Get gives a child's migration from its parent's config: (rootfs type,
+    diff_ids, history entries). Raises ConfigError where NewFromJSON fails."""
+    return _rootfs_and_history(decode_struct(IMAGE, config_bytes))
+
+
 def check_create(config_bytes):
     """image/store.go Create: the config must decode as an Image and name no more non-empty layers
-    in its history than its rootfs has. Raises ConfigError."""
+    in its history than its rootfs has. Raises ConfigError; returns the decoded Image."""
     image = decode_struct(IMAGE, config_bytes)
     diff_ids = (image['rootfs'] or {}).get('diff_ids') or []
     non_empty = sum(1 for entry in (image['history'] or []) if not entry['empty_layer'])
     if non_empty > len(diff_ids):
         raise ConfigError('too many non-empty layers in History section')
+    return image
 
 
 class ImageConfig(object):
-    """The config of one migrated image and what derives from it."""
+    """The config of one migrated image and what derives from it. rootfs_and_history: what
+    image_rootfs_and_history(config) gives, decoded once (a child needs it, and the decode grows
+    with the chain)."""
 
-    __slots__ = ('config', 'image_id', 'diff_ids', 'chain_id')
+    __slots__ = ('config', 'image_id', 'diff_ids', 'chain_id', 'rootfs_and_history')
 
-    def __init__(self, config, diff_ids):
+    def __init__(self, config, diff_ids, rootfs_and_history):
         self.config = config
         self.image_id = image_id(config)
         self.diff_ids = list(diff_ids)
         self.chain_id = chain_id(self.diff_ids)
+        self.rootfs_and_history = rootfs_and_history
 
 
 def build_image_config(v1_json, diff_id, parent_config=None, parent=None):
@@ -434,5 +441,5 @@ def build_image_config(v1_json, diff_id, parent_config=None, parent=None):
     history = history + [history_entry(v1_image)]
     diff_ids = diff_ids + [diff_id]
     config = make_config(v1_json, v1_image, rootfs_type, diff_ids, history)
-    check_create(config)
-    return ImageConfig(config, diff_ids)
+    created = check_create(config)
+    return ImageConfig(config, diff_ids, _rootfs_and_history(created))

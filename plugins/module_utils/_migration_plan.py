@@ -295,6 +295,7 @@ class _Planner(object):
         self.plan.mappings = dict(self.plan.mappings_before)
         self.failed = {}
         self.config_cache = {}
+        self.decoded = {}
 
     # images ---------------------------------------------------------------------------------------
     def image_config(self, image):
@@ -303,6 +304,13 @@ class _Planner(object):
         if image not in self.config_cache:
             self.config_cache[image] = None if self.fresh else read_image_config(self.root, self.driver, image)
         return self.config_cache[image]
+
+    def rootfs_and_history(self, image):
+        """image_rootfs_and_history of the image's config (not None), decoded once per image: each child
+        needs its parent's, and the decode grows with the chain. Raises ConfigError."""
+        if image not in self.decoded:
+            self.decoded[image] = image_rootfs_and_history(self.image_config(image))
+        return self.decoded[image]
 
     def run_images(self):
         graph = os.path.join(self.root, 'graph')
@@ -318,7 +326,7 @@ class _Planner(object):
                 config = self.image_config(image)
                 try:
                     if config is not None:
-                        outcomes[v1_id].diff_ids = image_rootfs_and_history(config)[1]
+                        outcomes[v1_id].diff_ids = self.rootfs_and_history(image)[1]
                         outcomes[v1_id].chain_id = chain_id(outcomes[v1_id].diff_ids)
                 except ConfigError:
                     pass
@@ -333,7 +341,7 @@ class _Planner(object):
             except _Failed as exc:
                 outcomes[v1_id] = ImageOutcome(v1_id, LEFT if exc.left else FAILED, error=str(exc))
                 continue
-            diff_ids = image_rootfs_and_history(self.image_config(image))[1]
+            diff_ids = self.rootfs_and_history(image)[1]
             outcomes[v1_id] = ImageOutcome(v1_id, MIGRATED, image, chain_id(diff_ids), diff_ids)
         self.plan.images = [outcomes[v1_id] for v1_id in names]
         self.left = set(outcome.v1_id for outcome in self.plan.images if outcome.status == LEFT)
@@ -381,7 +389,7 @@ class _Planner(object):
             if parent_config is None:
                 raise _Failed('parent image %s is not in the image store' % parent_image)
             try:
-                parent_info = image_rootfs_and_history(parent_config)
+                parent_info = self.rootfs_and_history(parent_image)
             except ConfigError as exc:
                 raise _Failed('parent image %s: %s' % (parent_image, exc))
         if v1_id in self.pending:
@@ -406,6 +414,8 @@ class _Planner(object):
         except ConfigError as exc:
             raise _Failed('image config: %s' % exc)
         image = built.image_id
+        # the same ID is the same config bytes, so the same decode, whether it is new or in the store already
+        self.decoded.setdefault(image, built.rootfs_and_history)
         if image not in self.plan.new_content and self.image_config(image) is None:
             self.plan.new_content[image] = built.config
             self.plan.content_order.append(image)
@@ -486,7 +496,7 @@ class _Planner(object):
             try:
                 if config is None:
                     raise ConfigError('image %s is not in the image store' % image)
-                chain = chain_id(image_rootfs_and_history(config)[1])
+                chain = chain_id(self.rootfs_and_history(image)[1])
             except ConfigError as exc:
                 self.plan.problem('container_config_invalid', name, 'Docker 1.10.3 stops migrating containers '
                                   'here: %s' % exc)
