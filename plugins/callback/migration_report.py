@@ -26,7 +26,8 @@ description:
   - In check mode the module only plans; its C(layers_pending), C(bytes_pending) and C(estimated_seconds) are then reported as planned
     numbers (the module returns them in normal runs too, where they are not reported).
   - At the end of the run it prints a table with one row per host, slowest first, followed by fleet totals, and, when O(output_dir)
-    is set, writes C(migration-report.json) and a Markdown copy C(migration-report.md) into that directory.
+    is set, writes C(migration-report.json) and a Markdown copy C(migration-report.md) into that directory. A playbook in which
+    no fleet host ran a task prints one line instead and writes nothing, so the last report stays in place.
   - The report holds only the named counters, timings, versions, layer ids and short reasons; never whole task results,
     module arguments, file contents or environments.
   - Play and host variables do not reach callback plugins; configure it with C(ansible.cfg) or environment variables.
@@ -722,6 +723,11 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_stats(self, stats):
         self.report.finish()
         report = self.report.as_dict()
+        if not report['hosts']:
+            # A controller-only playbook (molecule's create or destroy): an empty report would only replace
+            # the last real one in output_dir.
+            self._display.display('migration_report: no fleet host ran a task in this playbook; nothing reported')
+            return
         self._display.banner('MIGRATION REPORT')
         for line in self.report.render_text(report, show_layers=self.show_layers):
             self._display.display(line)

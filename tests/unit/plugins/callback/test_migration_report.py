@@ -533,6 +533,22 @@ def test_callback_events_print_table_and_write_files(callback, tmp_path, capsys)
     assert (tmp_path / 'reports' / 'migration-report.md').is_file()
 
 
+def test_a_playbook_without_fleet_hosts_keeps_the_last_report(callback, tmp_path, capsys):
+    reports = tmp_path / 'reports'
+    reports.mkdir()
+    (reports / 'migration-report.json').write_text('{"hosts": {"h1": {}}}', encoding='utf-8')
+    callback.set_options(direct={'output_dir': str(reports)})
+    callback.v2_playbook_on_start(None)
+    controller = Host('localhost')
+    controller.implicit = True
+    callback.v2_runner_on_ok(make_result(controller, make_task('ansible.builtin.command'), {'changed': True}))
+    callback.v2_playbook_on_stats(AggregateStats())
+    out = capsys.readouterr().out
+    assert 'no fleet host ran a task' in out and 'MIGRATION REPORT' not in out
+    assert (reports / 'migration-report.json').read_text(encoding='utf-8') == '{"hosts": {"h1": {}}}'
+    assert not (reports / 'migration-report.md').exists()
+
+
 def test_unwritable_output_dir_warns_instead_of_failing(callback, tmp_path, capsys):
     blocker = tmp_path / 'file'
     blocker.write_text('not a directory', encoding='utf-8')
