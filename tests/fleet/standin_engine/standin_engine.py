@@ -1379,6 +1379,16 @@ def print_table(rows):
         print('   '.join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
 
 
+def print_listing(items, quiet, full, header, rows_of):
+    """`docker images` / `docker ps`: the ids alone with -q, else a table of rows_of(item) rows."""
+    if quiet:
+        for item in items:
+            print(short_id(item['Id'], full))
+        return 0
+    print_table([header] + [row for item in items for row in rows_of(item)])
+    return 0
+
+
 def short_id(value, full):
     value = hex_of(value)
     return value if full else value[:12]
@@ -1434,33 +1444,22 @@ def client_main(version, argv):
                      info['DriverStatus'][0][1], info.get('ExecutionDriver', ''), info['Name'], info['DockerRootDir']))
             return 0
         if command == 'images':
-            _status, images = api(socket_path, 'GET', '/images/json' + ('?all=1' if show_all else ''), api_version)
-            if quiet:
-                for image in images:
-                    print(short_id(image['Id'], full))
-                return 0
-            rows = [('REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'VIRTUAL SIZE' if version == '1.9.1' else 'SIZE')]
-            for image in images:
+            def image_rows(image):
                 for ref in image['RepoTags']:
                     repo, tag = ref.rsplit(':', 1)
-                    rows.append((repo, tag, short_id(image['Id'], full), ago(image['Created']),
-                                 '%.1f MB' % (image['VirtualSize'] / 1e6)))
-            print_table(rows)
-            return 0
+                    yield (repo, tag, short_id(image['Id'], full), ago(image['Created']),
+                           '%.1f MB' % (image['VirtualSize'] / 1e6))
+            header = ('REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'VIRTUAL SIZE' if version == '1.9.1' else 'SIZE')
+            return print_listing(api(socket_path, 'GET', '/images/json' + ('?all=1' if show_all else ''), api_version)[1],
+                                 quiet, full, header, image_rows)
         if command == 'ps':
-            _status, containers = api(socket_path, 'GET', '/containers/json' + ('?all=1' if show_all else ''), api_version)
-            if quiet:
-                for container in containers:
-                    print(short_id(container['Id'], full))
-                return 0
-            rows = [('CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES')]
-            for container in containers:
+            def container_rows(container):
                 command_text = container['Command'] if full else '"%s"' % container['Command'][:20]
-                rows.append((short_id(container['Id'], full), container['Image'], command_text,
-                             ago(container['Created']), container['Status'], '',
-                             ','.join(n.lstrip('/') for n in container['Names'])))
-            print_table(rows)
-            return 0
+                yield (short_id(container['Id'], full), container['Image'], command_text, ago(container['Created']),
+                       container['Status'], '', ','.join(n.lstrip('/') for n in container['Names']))
+            header = ('CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES')
+            return print_listing(api(socket_path, 'GET', '/containers/json' + ('?all=1' if show_all else ''), api_version)[1],
+                                 quiet, full, header, container_rows)
         if command == 'inspect':
             results = []
             for name in names:
