@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the variables are used by the scripts that source this file
 # Shared by the scripts: where things live. Source it, don't run it.
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # ansible-test and ansible-galaxy want the collection under ansible_collections/<namespace>/<name>,

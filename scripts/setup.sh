@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sets up everything the demo and the tests need on a Debian machine: Debian packages when missing,
 # and the pinned controller environment in ./.venv. Safe to run again: it only installs what is missing.
+# shellcheck disable=SC1091,SC2154  # top, venv, layout and collections_root come from common.sh
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$top"
 
-debian_packages=(tar-split debootstrap openssh-server openssh-client rsync git python3-venv)
+# (shellcheck runs ansible-test's shellcheck sanity test, which is skipped without it)
+debian_packages=(tar-split debootstrap openssh-server openssh-client rsync git python3-venv shellcheck)
 missing=()
 for pkg in "${debian_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

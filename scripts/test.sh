@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: unit tests, ansible-test sanity, ansible-lint, vermin,
 # the collection build and the molecule scenarios. Fails on the first failure.
+# shellcheck disable=SC1091,SC2154  # top, venv, layout and collections_root come from common.sh
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$top"
