@@ -59,6 +59,12 @@ def test_service_running(host):
     assert host.run('service docker status').rc == 0
 
 
+def test_no_policy_rc_d_left(host):
+    # The role forbids service starts during the package transaction and must lift that on every path.
+    assert not host.file('/usr/sbin/policy-rc.d').exists
+    assert not host.file('/usr/sbin/policy-rc.d.fleetops-saved').exists
+
+
 def test_every_tag_is_there(api, manifest, expected_version):
     images = api('/images/json')
     found = dict((ref, image['Id']) for image in images for ref in image['RepoTags'])
