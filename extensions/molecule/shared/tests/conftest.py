@@ -1,7 +1,8 @@
 """Fixtures of the fleet verifier (testinfra over molecule's inventory; see test_fleet.py).
 
 What each scenario expects comes from environment variables set in its molecule.yml (verifier env):
-FLEET_ROLLED_BACK and FLEET_UNREACHABLE, comma-separated host names (default: none). Hosts in
+FLEET_ROLLED_BACK, FLEET_UNREACHABLE and FLEET_DELIBERATELY_ROLLED_BACK (upgraded, then taken back to
+1.9.1 by playbooks/rollback.yml), comma-separated host names (default: none). Hosts in
 FLEET_UNREACHABLE get their sshd started again before the first test, through the fleet tool.
 """
 
@@ -24,6 +25,7 @@ def _names(variable):
 
 ROLLED_BACK = _names('FLEET_ROLLED_BACK')
 UNREACHABLE = _names('FLEET_UNREACHABLE')
+DELIBERATE = _names('FLEET_DELIBERATELY_ROLLED_BACK')
 
 
 def fleet_name():
@@ -56,7 +58,7 @@ def manifest(fleet, name):
 
 @pytest.fixture()
 def expected_version(name):
-    return '1.9.1' if name in ROLLED_BACK or name in UNREACHABLE else '1.10.3'
+    return '1.9.1' if name in ROLLED_BACK or name in UNREACHABLE or name in DELIBERATE else '1.10.3'
 
 
 API_SCRIPT = r'''

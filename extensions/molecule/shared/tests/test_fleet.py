@@ -19,6 +19,7 @@ import pytest
 
 ROLLED_BACK = [n for n in os.environ.get('FLEET_ROLLED_BACK', '').split(',') if n]
 UNREACHABLE = [n for n in os.environ.get('FLEET_UNREACHABLE', '').split(',') if n]
+DELIBERATE = [n for n in os.environ.get('FLEET_DELIBERATELY_ROLLED_BACK', '').split(',') if n]
 DIGEST = re.compile(r'^sha256:[0-9a-f]{64}$')
 SUMMARY = re.compile(r'migration: (\d+) layers hashed, (\d+) reused')
 
@@ -114,6 +115,8 @@ def test_standin_hashed_no_layer_on_premigrated_hosts(host, name, manifest, expe
     assert int(summaries[0].group(2)) == len(manifest['layers'])
     assert not [line for lines in new_runs for line in lines if 'calculated checksum for layer' in line]
     assert not [line for lines in new_runs for line in lines if 'migration failed' in line]
+    if name in DELIBERATE:
+        assert runs[-1][0] == '1.9.1', 'the rollback playbook did not bring 1.9.1 back'
 
 
 def test_migration_diffids_are_the_original_tars(host, name, manifest, fleet):
@@ -148,6 +151,16 @@ def test_new_engine_registered_the_premigrated_diffids(host, name, manifest, exp
     # 1.10 keeps the legacy store for a downgrade.
     assert host.file('/var/lib/docker/repositories-%s' % driver).exists
     assert host.file('/var/lib/docker/graph/%s/json' % manifest['layers'][0]['v1id']).exists
+
+
+def test_deliberate_rollback_report(fleet):
+    if not DELIBERATE:
+        pytest.skip('no deliberate rollback in this scenario')
+    with open(os.environ['FLEET_DELIBERATE_REPORT_JSON'], encoding='utf-8') as stream:
+        report = json.load(stream)
+    # Only the hosts it was given, each reported rolled back (hosts already at the recorded engine: skipped).
+    assert dict((name, data['status']) for name, data in report['hosts'].items()) == \
+        dict((name, 'rolled_back') for name in DELIBERATE)
 
 
 def test_report_lists_every_host_with_its_status(fleet):
