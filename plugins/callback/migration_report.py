@@ -98,6 +98,7 @@ EXAMPLES = r"""
 """
 
 import datetime
+import functools
 import json
 import os
 import tempfile
@@ -200,6 +201,15 @@ def _is_fleet_host(result):
     """False for Ansible's implicit localhost (not in the inventory): controller-side plays such as molecule's
     create and destroy run there, and it is no host of the fleet. A localhost listed in the inventory counts."""
     return not getattr(_result_host(result), 'implicit', False)
+
+
+def _fleet_hosts_only(record):
+    """Decorates a FleetReport.record_* method: results of hosts outside the fleet are not recorded."""
+    @functools.wraps(record)
+    def record_fleet_host(self, result, *args, **kwargs):
+        if _is_fleet_host(result):
+            record(self, result, *args, **kwargs)
+    return record_fleet_host
 
 
 def _result_parts(result):
@@ -400,17 +410,15 @@ class FleetReport:
 
     # -- task results ----------------------------------------------------------------------------
 
+    @_fleet_hosts_only
     def record_ok(self, result):
-        if not _is_fleet_host(result):
-            return
         name, task, data = _result_parts(result)
         host = self.host(name)
         host.ok = True
         self._collect(host, task, data)
 
+    @_fleet_hosts_only
     def record_failed(self, result, ignore_errors=False):
-        if not _is_fleet_host(result):
-            return
         name, task, data = _result_parts(result)
         host = self.host(name)
         if ignore_errors:
@@ -423,15 +431,13 @@ class FleetReport:
         # A failing layer_checksums run may still report what it hashed and which layers failed.
         self._collect(host, task, data, facts=False)
 
+    @_fleet_hosts_only
     def record_skipped(self, result):
-        if not _is_fleet_host(result):
-            return
         name, dummy, dummy = _result_parts(result)
         self.host(name).skipped = True
 
+    @_fleet_hosts_only
     def record_unreachable(self, result):
-        if not _is_fleet_host(result):
-            return
         name, task, data = _result_parts(result)
         host = self.host(name)
         if getattr(task, 'ignore_unreachable', False):
