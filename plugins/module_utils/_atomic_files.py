@@ -15,7 +15,7 @@ __metaclass__ = type
 import contextlib
 import os
 
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._command_runner import pid_alive
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._drivers.commands import pid_alive
 
 TEMP_MARKER = '.fleetops-tmp-'
 

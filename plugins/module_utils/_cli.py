@@ -15,12 +15,12 @@ import argparse
 import json
 import sys
 
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_pass import DEFAULTS, run_pass
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_run import Interrupted
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksums.run_pass import DEFAULTS, run_pass
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksums.worker_pool import Interrupted
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._graph_inventory import inventory
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._io_priority import PRIORITIES
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._legacy_store import StoreError
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DRIVER_CHOICES, DriverError, open_driver
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._drivers.registry import DRIVER_CHOICES, DriverError, open_driver
 
 
 def _parser():

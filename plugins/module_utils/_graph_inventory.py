@@ -14,11 +14,11 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_run import estimate_seconds, plan_layers
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksums.worker_pool import estimate_seconds, plan_layers
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._docker_api import daemon_version
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._legacy_store import graph_dir, read_containers, read_tags
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._migration_cache import INVALID, TARSPLIT_FILE, VALID
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._migration_plan import predict_image_ids
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksums.cache_files import INVALID, TARSPLIT_FILE, VALID
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._migrate_v1.plan import predict_image_ids
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._reference_names import tag_problem
 
 # Docker 1.10 keeps a copy of each layer's tar-split data in its layerdb; allow per-layer metadata too.

@@ -7,7 +7,7 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DRIVER_CHOICES
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._drivers.registry import DRIVER_CHOICES
 
 DEFAULT_DOCKER_ROOT = '/var/lib/docker'
 

@@ -200,8 +200,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._graph_inventory import inventory
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._legacy_store import StoreError
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._module_args import legacy_store_argument_spec
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_driver import leftover_warnings
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DriverError, open_driver
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._drivers.base import leftover_warnings
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._drivers.registry import DriverError, open_driver
 
 
 def main():

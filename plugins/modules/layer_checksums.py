@@ -237,12 +237,12 @@ layers:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_pass import DEFAULTS, run_pass
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_run import Interrupted
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksums.run_pass import DEFAULTS, run_pass
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksums.worker_pool import Interrupted
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._io_priority import PRIORITIES
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._legacy_store import StoreError
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._module_args import legacy_store_argument_spec
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import DriverError
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._drivers.registry import DriverError
 
 
 def argument_spec():

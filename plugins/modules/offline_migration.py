@@ -249,8 +249,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._migration_plan import DRIVERS, PlanError
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._offline_migration import (
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._migrate_v1.plan import DRIVERS, PlanError
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._migrate_v1.offline import (
     Interrupted, OfflineMigrationError, offline_migrate)
 
 

@@ -19,8 +19,8 @@ sys.path.insert(0, REPO)
 from tools.collection_import import register_collection_namespace  # noqa: E402
 
 register_collection_namespace()
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_pass import run_pass  # noqa: E402
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._crc64 import crc64_iso  # noqa: E402
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksums.run_pass import run_pass  # noqa: E402
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._tarsplit.crc64 import crc64_iso  # noqa: E402
 from tools import layer_tars, legacy_graph  # noqa: E402
 
 

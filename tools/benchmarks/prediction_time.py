@@ -24,7 +24,7 @@ sys.path.insert(0, REPO)
 from tools.collection_import import register_collection_namespace  # noqa: E402
 
 register_collection_namespace()
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._offline_migration import offline_migrate  # noqa: E402
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._migrate_v1.offline import offline_migrate  # noqa: E402
 
 
 def _hex(*parts):

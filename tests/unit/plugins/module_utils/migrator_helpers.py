@@ -4,7 +4,7 @@ import os
 import subprocess
 import tarfile
 
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksum_pass import run_pass
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._checksums.run_pass import run_pass
 
 DRIVERS = ("aufs", "overlay", "vfs", "btrfs")
 # The diffID of a layer with no files: the tar stream is only its two 512-byte end-of-archive blocks.

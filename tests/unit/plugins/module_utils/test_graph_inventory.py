@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._graph_inventory import inventory
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._storage_drivers import (
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._drivers.registry import (
     DriverError, detect_driver_name, open_driver)
 from migrator_helpers import migrate
 

@@ -14,9 +14,9 @@ import stat
 import subprocess
 import sys
 
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils import _command_runner
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._driver_devicemapper import DevicemapperDriver
-from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._driver_zfs import ZfsDriver
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._drivers import commands
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._drivers.devicemapper import DevicemapperDriver
+from ansible_collections.fleetops.docker_upgrade.plugins.module_utils._drivers.zfs import ZfsDriver
 
 FAKE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_commands.py")
 COMMANDS = ("dmsetup", "blkid", "mount", "umount", "zfs")
@@ -43,7 +43,7 @@ class FakeCommands(object):
         self.save()
         self.monkeypatch = monkeypatch
         monkeypatch.setenv("FLEETOPS_FAKE_DIR", self.dir)
-        monkeypatch.setattr(_command_runner, "PRIVATE_BASES", (self.run_base,))
+        monkeypatch.setattr(commands, "PRIVATE_BASES", (self.run_base,))
         monkeypatch.setattr(DevicemapperDriver, "CONTROL", self.control)
         monkeypatch.setattr(ZfsDriver, "ZFS_DEVICE", self.zfs_device)
         monkeypatch.setattr(DevicemapperDriver, "REMOVE_DELAY", 0.01)
@@ -103,10 +103,10 @@ class FakeCommands(object):
     # what is mounted
     def mounts_under(self, path):
         path = os.path.realpath(str(path)) + os.sep
-        return [m[2] for m in _command_runner.read_mounts() if m[2].startswith(path)]
+        return [m[2] for m in commands.read_mounts() if m[2].startswith(path)]
 
     def private_entries(self):
-        private = os.path.join(self.run_base, _command_runner.PRIVATE_DIR_NAME)
+        private = os.path.join(self.run_base, commands.PRIVATE_DIR_NAME)
         return sorted(os.listdir(private)) if os.path.isdir(private) else []
 
     def unmount_everything(self):
