@@ -26,10 +26,10 @@ LABELS = {
 }
 
 # The role's task files (tasks/<stem>.yml, also under tasks/phases/) and the phase their tasks belong to.
-# Shared helpers (api_state, daemon_pid, log_read, ...) are missing on purpose: their tasks take the phase
-# of the file that included them.
+# Entry points (main, premigrate_only) and shared helpers (api_state, daemon_pid, ...) are missing on purpose:
+# their tasks take the phase of the file that included them, or none.
 TASK_FILE_PHASES = {
-    'premigrate': 'premigrate', 'premigrate_wait': 'premigrate', 'premigrate_only': 'premigrate',
+    'premigrate': 'premigrate', 'premigrate_wait': 'premigrate',
     'record': 'record', 'backup': 'record',
     'stop': 'stop', 'stop_daemon': 'stop',
     'catchup': 'catchup',
