@@ -3,14 +3,14 @@
 # path, checks its file list (no test-only trees), runs ansible-doc for every module, the callback and the
 # role of the installed copy, and runs the installed fleetops.docker_upgrade.premigrate playbook against one
 # host of the simulated fleet (tests/fleet, docs/fleet.md) with the migration report on.
-#   bash scripts/check_installed_collection.sh [build/fleetops-docker_upgrade-X.Y.Z.tar.gz]
+#   bash scripts/check_installed_collection.sh build/fleetops-docker_upgrade-X.Y.Z.tar.gz
 # shellcheck disable=SC1091,SC2154  # top and venv come from common.sh
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$top"
 export PATH="$venv/bin:$PATH"
 
-tarball=${1:-$(ls -t build/fleetops-docker_upgrade-*.tar.gz | head -n 1)}
+tarball=${1:?usage: $0 build/fleetops-docker_upgrade-X.Y.Z.tar.gz}
 work=$(mktemp -d "${TMPDIR:-/tmp}/fleetops-installed.XXXXXX")
 fleet="${FLEET_NAME:-installed}-installed"
 cleanup() {
