@@ -95,9 +95,9 @@ class FleetReport:
     # -- task results ----------------------------------------------------------------------------
 
     def _seen(self, name):
+        # A host's batch is that of the last play it ran a task in: the rolling upgrade after any pre-migrate play.
         host = self.host(name)
-        if host.seen_batch is None:
-            host.seen_batch = self._batch
+        host.seen_batch = self._batch or host.seen_batch
         return host
 
     @_fleet_hosts_only
@@ -155,8 +155,6 @@ class FleetReport:
             facts_dict = item.get('ansible_facts')
             if facts and isinstance(facts_dict, dict) and isinstance(facts_dict.get(REPORT_FACT), dict):
                 host.add_role_report(facts_dict[REPORT_FACT])
-                # The batch the host was upgraded in is the one it published its report in.
-                host.seen_batch = self._batch or host.seen_batch
 
     # -- report ----------------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ class HostReport:
         # Phases as the role published them (preferred), and as derived from the role's task times.
         self.role_phases = None
         self.task_phases = []
+        # The role's batch number, else the serial batch of the last play the host ran a task in.
         self.role_batch = None
         self.seen_batch = None
         self.ok = False
