@@ -26,8 +26,7 @@ LABELS = {
 }
 
 # The role's task files (tasks/<stem>.yml, also under tasks/phases/) and the phase their tasks belong to.
-# Entry points (main, premigrate_only) and shared helpers (api_state, daemon_pid, ...) are missing on purpose:
-# their tasks take the phase of the file that included them, or none.
+# Entry points (main, premigrate_only) and shared helpers (api_state, daemon_pid, ...) are missing on purpose.
 TASK_FILE_PHASES = {
     'premigrate': 'premigrate', 'premigrate_wait': 'premigrate',
     'record': 'record', 'backup': 'record',
@@ -40,22 +39,38 @@ TASK_FILE_PHASES = {
     'verify': 'verify',
     'rollback': 'rollback', 'restore': 'rollback', 'verify_rollback': 'rollback',
 }
+# A phase included from within another is part of the outer one (the stop step prepares the start and the
+# package guard before stopping: that is stop time), except these, which split the outer phase.
+SPLITS = {'verify': ('containers',)}
 ROLE_TASKS_DIR = '/engine_upgrade/tasks/'
 # The role includes the operator's hook files, which live anywhere; the include task's name tells.
 HOOK_TASK_PHASES = (('pre-stop hook', 'drain'), ('post-verify hook', 'verify'))
 
 
-def phase_of_task(chain):
-    """The phase of a task from its include chain ((path, name) innermost first, task_results.include_chain)."""
-    for path, name in chain:
-        if ROLE_TASKS_DIR in path:
-            stem = posixpath.splitext(posixpath.basename(path))[0]
-            if stem in TASK_FILE_PHASES:
-                return TASK_FILE_PHASES[stem]
-        for words, phase in HOOK_TASK_PHASES:
-            if words in name.lower():
-                return phase
+def _phase_of_include(path, name):
+    if ROLE_TASKS_DIR in path:
+        stem = posixpath.splitext(posixpath.basename(path))[0]
+        if stem in TASK_FILE_PHASES:
+            return TASK_FILE_PHASES[stem]
+    for words, phase in HOOK_TASK_PHASES:
+        if words in name.lower():
+            return phase
     return None
+
+
+def phase_of_task(chain):
+    """The phase of a task from its include chain ((path, name) innermost first, task_results.include_chain):
+    the outermost phase it was included through, or an inner phase that splits that one."""
+    found = None
+    for path, name in reversed(chain):
+        phase = _phase_of_include(path, name)
+        if phase is None:
+            continue
+        if found is None:
+            found = phase
+        elif phase in SPLITS.get(found, ()):
+            return phase
+    return found
 
 
 def add_task_timing(segments, phase, start, end):

@@ -73,9 +73,10 @@ def _axis(origin, span, bottom):
 
 
 def _offset(seconds):
+    text = '%g' % round(seconds % 60, 3)
     if seconds >= 60:
-        return '%d:%04.1f' % (seconds // 60, seconds % 60)
-    return '%ss' % ('%.1f' % seconds if seconds % 1 else '%d' % seconds)
+        return '%d:%s%s' % (seconds // 60, '0' if seconds % 60 < 10 else '', text)
+    return text + 's'
 
 
 def _row(name, entry, y, origin, scale):

@@ -46,14 +46,29 @@ def role_tasks(tmp_path):
         ds = _tasks(tasks_dir / (stem + '.yml'), '- name: %s\n  ansible.builtin.command: "true"\n' % name)
         return Task.load(ds[0])
 
-    def hook_task():
-        include_ds = _tasks(tasks_dir / 'upgrade_host.yml',
-                            '- name: Run the pre-stop hook (drain)\n  ansible.builtin.include_tasks: /hooks/drain.yml\n')
-        include = Task.load(include_ds[0])
+    def included(task, path, name):
+        """task, as included by an include_tasks task of the file at path (tasks of an included file hang below
+        a Block whose parent is the include task)."""
+        include = Task.load(_tasks(path, '- name: %s\n  ansible.builtin.include_tasks: x.yml\n' % name)[0])
         block = Block()
         block._parent = include
+        task._parent = block
+        return include
+
+    def nested_task(*stems):
+        """A task of the last file of stems, included through the files before it (outermost first)."""
+        task = role_task(stems[-1])
+        node = task
+        for stem in reversed(stems[:-1]):
+            node = included(node, tasks_dir / (stem + '.yml'), 'include from ' + stem)
+        return task
+
+    def hook_task():
         ds = _tasks(tmp_path / 'hooks' / 'drain.yml', '- name: drain the load balancer\n  ansible.builtin.command: "true"\n')
-        return Task.load(ds[0], block=block)
+        task = Task.load(ds[0])
+        included(task, tasks_dir / 'upgrade_host.yml', 'Run the pre-stop hook (drain)')
+        return task
+    role_task.nested = nested_task
     return role_task, hook_task
 
 
@@ -91,6 +106,23 @@ def test_phases_come_from_the_role_task_files_and_hooks(role_tasks):
     assert entry['batch'] == 1 and entry['phases_from'] == 'tasks'
     assert 'phases h1: pre-migrate 3.0 s, drain hook 0.5 s, record and backup 1.0 s, stop 0.8 s' in '\n'.join(text(report.as_dict()))
     assert '## Phases' in markdown(report.as_dict())
+
+
+@pytest.mark.parametrize('stems, phase', [
+    # Preparing the start and the package guard before stopping is stop time.
+    (('upgrade_host', 'stop', 'before_downtime', 'package_guard'), 'stop'),
+    (('upgrade_host', 'start', 'start_daemon', 'start_wait', 'daemon_pid'), 'start'),
+    # The containers started again split the verification; in a rollback they are rollback time.
+    (('upgrade_host', 'verify', 'containers_run', 'containers_wait'), 'containers'),
+    (('failure', 'rollback', 'verify_rollback', 'containers_run'), 'rollback'),
+    (('main', 'upgrade_host', 'api_state'), None),
+])
+def test_the_outermost_phase_file_names_the_phase(role_tasks, stems, phase):
+    role_task, dummy = role_tasks
+    clock = Clock()
+    report = FleetReport(clock=clock)
+    _run(report, clock, Host('h1'), role_task.nested(*stems), 1.0)
+    assert [entry['name'] for entry in report.as_dict()['hosts']['h1']['phases']] == ([phase] if phase else [])
 
 
 def test_a_failed_task_ends_its_phase_and_rollback_follows(role_tasks):
