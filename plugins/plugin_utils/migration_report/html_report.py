@@ -22,7 +22,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 24px 0 8p
 ul.totals { margin: 4px 0; padding-left: 20px; }
 table { border-collapse: collapse; font-size: 12px; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; }
-th { background: #f5f5f5; } td.text, th.text { text-align: left; } td.wrap { white-space: normal; min-width: 300px; }
+th { background: #f5f5f5; } td.text, th.text { text-align: left; } td.wrap { white-space: normal; min-width: 240px; max-width: 340px; }
 tr.status-failed td, tr.status-unreachable td { background: #ffebee; } tr.status-rolled_back td { background: #fff3e0; }
 .status-failed .status, .status-unreachable .status { color: #c62828; font-weight: bold; }
 .status-rolled_back .status { color: #e65100; font-weight: bold; }

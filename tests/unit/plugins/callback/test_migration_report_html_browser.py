@@ -176,9 +176,9 @@ MEASURE = '''<script>
 var rows = [];
 document.querySelectorAll('#timeline-svg .timeline-row').forEach(function (row) {
   var bars = [];
-  row.querySelectorAll('rect.phase').forEach(function (bar) {
-    var box = bar.getBoundingClientRect();
-    bars.push({phase: bar.dataset.phase, seconds: parseFloat(bar.dataset.seconds), left: box.left, width: box.width});
+  row.querySelectorAll('rect.phase').forEach(function (rect) {
+    var box = rect.getBoundingClientRect();
+    bars.push({phase: rect.dataset.phase, seconds: parseFloat(rect.dataset.seconds), left: box.left, width: box.width});
   });
   var reason = row.querySelector('.reason');
   rows.push({host: row.dataset.host, batch: row.dataset.batch, status: row.dataset.status, bars: bars,
@@ -255,16 +255,16 @@ def test_browser_shows_every_host_and_its_phases_in_proportion(run, rendered):
     reference_scale = reference['width'] / report['hosts']['h1']['phases'][0]['seconds']
     for name, entry in report['hosts'].items():
         bars = rows[name]['bars']
-        assert [bar['phase'] for bar in bars] == [phase['name'] for phase in entry['phases']]
-        assert [bar['seconds'] for bar in bars] == [phase['seconds'] for phase in entry['phases']]
-        lefts = [bar['left'] for bar in bars]
+        assert [rect['phase'] for rect in bars] == [phase['name'] for phase in entry['phases']]
+        assert [rect['seconds'] for rect in bars] == [phase['seconds'] for phase in entry['phases']]
+        lefts = [rect['left'] for rect in bars]
         assert lefts == sorted(lefts), '%s: bars out of time order' % name
-        px_per_second += [bar['width'] / bar['seconds'] for bar in bars if bar['seconds'] > 0.05]
-        # Bars start where their phase starts on the shared axis (h1's first bar as the reference).
-        for bar, phase in zip(bars, entry['phases']):
+        px_per_second += [rect['width'] / rect['seconds'] for rect in bars if rect['seconds'] > 0.05]
+        # Bars start where their phase starts on the shared axis (h1's first rect as the reference).
+        for rect, phase in zip(bars, entry['phases']):
             expected = reference['left'] + (phase['start'] - reference_start) * reference_scale
-            assert bar['left'] == pytest.approx(expected, abs=1.0), (name, phase['name'])
-    # One scale for every bar of every host: widths are in proportion to the measured seconds.
+            assert rect['left'] == pytest.approx(expected, abs=1.0), (name, phase['name'])
+    # One scale for every rect of every host: widths are in proportion to the measured seconds.
     assert max(px_per_second) / min(px_per_second) == pytest.approx(1.0, abs=0.02)
     for name in ('h3', 'h5'):
         assert rows[name]['reason'].startswith(report['hosts'][name]['status'].replace('_', ' ') + ': ')
