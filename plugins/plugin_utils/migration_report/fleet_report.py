@@ -125,13 +125,16 @@ class FleetReport:
 
     @_fleet_hosts_only
     def record_skipped(self, result):
-        name, dummy, dummy = task_results.result_parts(result)
+        name, task, dummy = task_results.result_parts(result)
+        # Skipped tasks take no time worth a bar; their start is dropped so it is not kept for the whole run.
+        self._task_starts.pop((name, task_results.task_uuid(task)), None)
         self._seen(name).skipped = True
 
     @_fleet_hosts_only
     def record_unreachable(self, result):
         name, task, data = task_results.result_parts(result)
         host = self._seen(name)
+        self._task_starts.pop((name, task_results.task_uuid(task)), None)
         if getattr(task, 'ignore_unreachable', False):
             host.ok = True
             return

@@ -150,6 +150,12 @@ def test_tasks_outside_the_role_and_unstarted_tasks_are_not_timed(role_tasks, tm
     clock.now += 2.0
     report.record_ok(TaskResult(Host('h1'), task, {'changed': False}, {}))
     assert report.as_dict()['hosts']['h1']['phases'] == [{'name': 'catchup', 'start': 1001.0, 'end': 1003.0, 'seconds': 2.0}]
+    # A skipped task of a phase opens no bar.
+    skipped = role_task('rollback')
+    report.start_task(Host('h1'), skipped)
+    clock.now += 1.0
+    report.record_skipped(TaskResult(Host('h1'), skipped, {'skipped': True, 'changed': False}, {}))
+    assert [phase['name'] for phase in report.as_dict()['hosts']['h1']['phases']] == ['catchup']
 
 
 def test_the_role_published_phases_downtimes_and_batch_win(role_tasks):
