@@ -6,8 +6,9 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$top"
 
-# (shellcheck runs ansible-test's shellcheck sanity test, which is skipped without it)
-debian_packages=(tar-split debootstrap openssh-server openssh-client rsync git python3-venv shellcheck)
+# (shellcheck runs ansible-test's shellcheck sanity test, which is skipped without it; chromium renders the
+# HTML migration report in tests/unit/plugins/callback/test_migration_report_html_browser.py)
+debian_packages=(tar-split debootstrap openssh-server openssh-client rsync git python3-venv shellcheck chromium)
 missing=()
 for pkg in "${debian_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -29,6 +29,15 @@ mkdir -p build
 ansible-galaxy collection build --force --output-path build "$layout"
 ls -l build/fleetops-docker_upgrade-*.tar.gz
 
+step "execution environment: ansible-builder create and introspect (scripts/check_execution_environment.sh)"
+bash scripts/check_execution_environment.sh build/fleetops-docker_upgrade-*.tar.gz
+
+step "antsibull-docs lint-collection-docs (plugin docs, docs/docsite/)"
+(cd "$layout" && ANSIBLE_COLLECTIONS_PATH="$collections_root" antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs=all .)
+
+step "antsibull-changelog lint (changelogs/fragments/)"
+(cd "$layout" && antsibull-changelog lint)
+
 if compgen -G "extensions/molecule/*/molecule.yml" >/dev/null; then
     step "molecule scenarios over the simulated fleet (tests/fleet, docs/fleet.md)"
     # From the collection root: molecule then takes its scenarios and their base config
@@ -36,4 +45,9 @@ if compgen -G "extensions/molecule/*/molecule.yml" >/dev/null; then
     # in the layout setup.sh filled.
     FLEETOPS_COLLECTIONS_ROOT="$collections_root" ANSIBLE_COLLECTIONS_PATH="$collections_root" molecule test --all
 fi
+
+# After the molecule scenarios: the simulated host it boots reuses the fleet cache they built.
+step "installed collection: tarball install, file list, ansible-doc, premigrate playbook (scripts/check_installed_collection.sh)"
+bash scripts/check_installed_collection.sh build/fleetops-docker_upgrade-*.tar.gz
+
 step "all tests passed"

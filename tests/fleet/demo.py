@@ -114,6 +114,7 @@ def run(data_mb=1024, keep=False):
     rc, seconds = _ansible(['-i', inventory, 'fleetops.docker_upgrade.rolling_upgrade'], upgrade_log, env)
     print(_tail_from(upgrade_log, 'PLAY RECAP').rstrip())
     print('   (ansible-playbook exited %d after %.0f s; full output in %s)' % (rc, seconds, upgrade_log), flush=True)
+    html_report = os.path.join(report_dir, 'migration-report.html')
     with_pre = engine_starts(fleet)
     report = read_json(os.path.join(report_dir, 'migration-report.json')) if os.path.exists(
         os.path.join(report_dir, 'migration-report.json')) else {'hosts': {}}
@@ -164,6 +165,8 @@ def run(data_mb=1024, keep=False):
               'remove it with python -m tests.fleet destroy --fleet demo')
     else:
         hosts.destroy_fleet(FLEET)
+    if os.path.exists(html_report):
+        print('\nThe fleet report with a timeline of every host\'s window (open it in a browser): %s' % html_report)
     log('demo done: %s', os.path.join(out, 'downtime.json'))
     return 0 if rc == 0 and plain_rc == 0 else 1
 

@@ -18,6 +18,8 @@ from ansible.inventory.host import Host
 from ansible.playbook.task import Task
 from ansible.plugins.loader import callback_loader
 
+from ansible_collections.fleetops.docker_upgrade.plugins.plugin_utils.migration_report import report_files, report_lines, text_report
+
 PLUGIN_DIR = pathlib.Path(__file__).resolve().parents[4] / 'plugins' / 'callback'
 PLUGIN_PATH = PLUGIN_DIR / 'migration_report.py'
 
@@ -198,7 +200,7 @@ def test_layer_id_limit_caps_lists_and_counts_the_rest():
     assert [item['id'] for item in entry['regenerated_layers']] == ['r0', 'r1']
     assert entry['regenerated_layers_omitted'] == 3
     assert entry['id_mismatches'] == ['x1', 'x2'] and entry['id_mismatches_omitted'] == 1
-    assert '... and 3 more regenerated layers' in '\n'.join(report.render_text())
+    assert '... and 3 more regenerated layers' in '\n'.join(text_report.render(report.as_dict()))
     report.layer_id_limit = 0
     assert len(report.as_dict()['hosts']['h1']['regenerated_layers']) == 5
 
@@ -217,9 +219,9 @@ def test_check_mode_results_are_planned_numbers_and_host_stays_ok():
     assert h1['status'] == 'ok'
     assert h1['layers_computed'] == 0 and h1['bytes_hashed'] == 0 and h1['layers_cached'] == 4
     assert (data['totals']['layers_pending'], data['totals']['bytes_pending'], data['totals']['estimated_seconds']) == (16, 12001010, 8.0)
-    header, rows = report.table()
+    header, rows = report_lines.table(report.as_dict())
     assert 'pending' in header
-    assert 'planned (check mode): 16 layers pending' in '\n'.join(report.render_text())
+    assert 'planned (check mode): 16 layers pending' in '\n'.join(text_report.render(report.as_dict()))
 
 
 def test_plan_keys_of_a_real_run_are_not_planned_numbers():
@@ -231,8 +233,8 @@ def test_plan_keys_of_a_real_run_are_not_planned_numbers():
     data = report.as_dict()
     assert data['check_mode'] is False
     assert (data['hosts']['h1']['layers_pending'], data['hosts']['h1']['layers_computed']) == (0, 10)
-    assert 'pending' not in report.table()[0]
-    assert not any(line.startswith('fleet planned') for line in report.render_text())
+    assert 'pending' not in report_lines.table(report.as_dict())[0]
+    assert not any(line.startswith('fleet planned') for line in text_report.render(report.as_dict()))
 
 
 def test_role_report_fact_latest_wins():
@@ -246,7 +248,7 @@ def test_role_report_fact_latest_wins():
     assert (entry['premigrate_seconds'], entry['catchup_seconds'], entry['downtime_seconds'], entry['total_seconds']) == (12.5, 1.5, 4.25, 30.0)
     assert (entry['engine_version_before'], entry['engine_version_after']) == ('1.9.1', '1.10.3')
     assert entry['status'] == 'ok'
-    assert report.render_text()[2].endswith('1.9.1 -> 1.10.3')
+    assert text_report.render(report.as_dict())[2].endswith('1.9.1 -> 1.10.3')
 
 
 def test_unknown_timings_stay_null_and_totals_skip_them():
@@ -374,7 +376,7 @@ def test_nothing_secret_or_bulky_reaches_the_report(tmp_path):
     # A long message is cut to a short reason.
     report.record_failed(make_result('h2', make_task('ansible.builtin.command'), {'failed': True, 'msg': 'x' * 5000}))
     report.finish()
-    paths = report.write(str(tmp_path / 'out'))
+    paths = report_files.write(str(tmp_path / 'out'), report.as_dict())
     for path in paths:
         text = pathlib.Path(path).read_text(encoding='utf-8')
         assert secret not in text
@@ -386,7 +388,8 @@ def test_nothing_secret_or_bulky_reaches_the_report(tmp_path):
         'elapsed_seconds', 'throughput_mb_s', 'checksum_tasks', 'storage_driver', 'premigrate_seconds', 'catchup_seconds',
         'downtime_seconds', 'total_seconds', 'engine_version_before', 'engine_version_after', 'layers_pending', 'bytes_pending',
         'estimated_seconds', 'failed_layers', 'failed_layers_omitted', 'regenerated_layers', 'regenerated_layers_omitted',
-        'id_mismatches', 'id_mismatches_omitted', 'failed_task', 'failure_reason'}
+        'id_mismatches', 'id_mismatches_omitted', 'failed_task', 'failure_reason', 'batch', 'api_downtime_seconds',
+        'container_downtime_seconds', 'phases', 'phase_seconds', 'phases_from'}
 
 
 def test_garbage_numbers_count_as_zero():
@@ -419,14 +422,14 @@ def _fleet(sort_order='slowest'):
 def test_sort_order(sort_order, expected):
     report = _fleet(sort_order)
     assert list(report.as_dict()['hosts']) == expected
-    assert [row[0] for row in report.table()[1]] == expected
+    assert [row[0] for row in report_lines.table(report.as_dict())[1]] == expected
 
 
 def test_text_table_and_totals():
     report = _fleet()
     report.start()
     report.finish()
-    lines = report.render_text()
+    lines = text_report.render(report.as_dict())
     assert lines[0].split()[:3] == ['host', 'status', 'computed']
     assert set(lines[1].replace(' ', '')) == {'-'}
     assert [line.split()[0] for line in lines[2:6]] == ['bravo', 'charlie', 'alpha', 'delta']
@@ -447,7 +450,7 @@ def test_markdown_copy(tmp_path):
     report.record_ok(make_result('alpha', make_task(), checksums(layers=[layer('r|1', 'regenerated', 'missing a|b')])))
     report.start()
     report.finish()
-    json_path, md_path = report.write(str(tmp_path / 'new' / 'dir'))
+    json_path, md_path, html_path = report_files.write(str(tmp_path / 'new' / 'dir'), report.as_dict())
     assert json_path.endswith('migration-report.json') and md_path.endswith('migration-report.md')
     markdown = pathlib.Path(md_path).read_text(encoding='utf-8')
     assert markdown.startswith('# Docker 1.10 migration report\n')

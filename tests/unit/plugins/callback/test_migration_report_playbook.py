@@ -324,6 +324,10 @@ def test_json_statuses_timings_and_layers(normal_run):
     # Slowest first: by the role's total_seconds, then by hashing time, then by name.
     assert list(hosts) == ['h2', 'h1', 'h4', 'h3', 'h5', 'h6']
     assert report['check_mode'] is False
+    # The serial: 1 play's batches (h3 and h5 dropped out in the first play, whose only batch is 1); without
+    # phases from the role, its downtime_seconds is the API downtime.
+    assert dict((host, entry['batch']) for host, entry in hosts.items()) == {'h1': 1, 'h2': 2, 'h3': 1, 'h4': 4, 'h5': 1, 'h6': 6}
+    assert hosts['h2']['api_downtime_seconds'] == 8.5 and hosts['h2']['phases'] == []
 
 
 def test_json_totals_are_the_sums(normal_run):
